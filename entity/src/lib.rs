@@ -14,3 +14,52 @@ pub mod document;
 pub mod login_failure;
 pub mod notification;
 pub mod session;
+
+// m0002: the competency catalogue
+pub mod competency;
+pub mod competency_set;
+
+// m0003: applicants and candidacies
+pub mod application;
+pub mod candidacy;
+pub mod deadline_extension;
+pub mod education_entry;
+pub mod work_history_entry;
+
+// m0004: providers and courses
+pub mod course;
+pub mod course_approval;
+pub mod course_coverage;
+pub mod course_decision;
+pub mod course_instructor;
+pub mod course_submission;
+pub mod provider;
+pub mod provider_member;
+
+// m0005: evaluators, portfolios, review rounds, reviews, appeals
+pub mod appeal;
+pub mod assignment_run;
+pub mod evaluator;
+pub mod evaluator_conflict;
+pub mod evaluator_expertise;
+pub mod portfolio;
+pub mod portfolio_document;
+pub mod portfolio_narrative;
+pub mod portfolio_narrative_competency;
+pub mod review;
+pub mod review_assessment;
+pub mod review_recommended_course;
+pub mod review_round;
+
+// m0006: evidence, achievements, certificates, renewals, payments, CAR sharing, plans
+pub mod achievement;
+pub mod business_plan;
+pub mod car_access_log;
+pub mod car_share_grant;
+pub mod car_share_grant_set;
+pub mod certificate;
+pub mod certificate_period;
+pub mod course_completion;
+pub mod payment;
+pub mod renewal;
+pub mod renewal_activity;

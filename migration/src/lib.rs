@@ -5,7 +5,13 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod catalogue;
 mod m0001_accounts_and_infrastructure;
+mod m0002_catalogue;
+mod m0003_candidates;
+mod m0004_providers_and_courses;
+mod m0005_portfolio_review;
+mod m0006_records_and_money;
 mod schema_helpers;
 
 /// Runs the migrations in order.
@@ -14,6 +20,13 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_accounts_and_infrastructure::Migration)]
+        vec![
+            Box::new(m0001_accounts_and_infrastructure::Migration),
+            Box::new(m0002_catalogue::Migration),
+            Box::new(m0003_candidates::Migration),
+            Box::new(m0004_providers_and_courses::Migration),
+            Box::new(m0005_portfolio_review::Migration),
+            Box::new(m0006_records_and_money::Migration),
+        ]
     }
 }

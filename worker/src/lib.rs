@@ -1,1 +1,121 @@
+//! The LSSCP background workers.
+//!
+//! One process runs: the outbox relay (database rows → queue), one apalis worker per queue
+//! (`jobs/`), and the cron schedules that queue the periodic sweeps (`schedules`). [`run`]
+//! is the single registration point. Any number of worker processes may share a queue;
+//! each needs a unique name.
 
+pub mod jobs;
+pub mod mailer;
+pub mod relay;
+pub mod schedules;
+pub mod templates;
+
+use domain::Context;
+use infra::JobQueue;
+use mailer::Mailer;
+use std::sync::Arc;
+use std::time::Duration;
+use templates::Templates;
+use tokio::sync::watch;
+
+/// Timing of the delivery machinery. The defaults suit production; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// How often the relay looks for committed rows when nobody tells it.
+    pub relay_poll: Duration,
+    /// A row pushed to the queue but still not done after this long is pushed again.
+    pub redeliver_after: Duration,
+    /// How long a worker's claim on a row holds; after it, another worker may take the row
+    /// (its claimant is presumed dead). Longer than any send can take.
+    pub claim_lease: Duration,
+    /// How often an idle apalis worker looks at its queue.
+    pub queue_poll: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            relay_poll: Duration::from_millis(500),
+            redeliver_after: Duration::from_secs(60),
+            claim_lease: Duration::from_secs(120),
+            queue_poll: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Everything a job handler needs.
+pub struct WorkerState {
+    pub ctx: Context,
+    pub queue: JobQueue,
+    pub mailer: Mailer,
+    pub templates: Templates,
+    /// This process's unique name; also the `claimed_by` of the rows it holds.
+    pub name: String,
+    pub mail_from: String,
+    pub mail_concurrency: usize,
+    pub timing: Timing,
+}
+
+/// A shared handle to the worker's state.
+pub type State = Arc<WorkerState>;
+
+/// Runs every worker of this process until `shutdown` turns true.
+///
+/// Each part is supervised: if it stops on an error (Redis restarted, a connection
+/// dropped), it is started again after a pause, so a passing outage never leaves a
+/// process that is alive but idle.
+pub async fn run(state: State, shutdown: watch::Receiver<bool>) {
+    let mut parts = tokio::task::JoinSet::new();
+    parts.spawn(supervise("relay", shutdown.clone(), {
+        let state = state.clone();
+        move |stop| relay::run(state.clone(), stop)
+    }));
+    parts.spawn(supervise("mail", shutdown.clone(), {
+        let state = state.clone();
+        move |stop| jobs::run_mail_worker(state.clone(), stop)
+    }));
+    parts.spawn(supervise("sweeps", shutdown.clone(), {
+        let state = state.clone();
+        move |stop| jobs::run_sweep_worker(state.clone(), stop)
+    }));
+    for sweep in domain::jobs::Sweep::ALL {
+        let sweep = *sweep;
+        parts.spawn(supervise(sweep.name(), shutdown.clone(), {
+            let state = state.clone();
+            move |stop| schedules::run(state.clone(), sweep, stop)
+        }));
+    }
+    while parts.join_next().await.is_some() {}
+    tracing::info!(worker = %state.name, "worker stopped");
+}
+
+/// Restarts `part` whenever it ends before shutdown.
+async fn supervise<F, Fut>(what: &'static str, shutdown: watch::Receiver<bool>, part: F)
+where
+    F: Fn(watch::Receiver<bool>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    loop {
+        let result = part(shutdown.clone()).await;
+        if *shutdown.borrow() {
+            return;
+        }
+        match result {
+            Ok(()) => tracing::warn!(part = what, "worker part ended; restarting"),
+            Err(e) => tracing::error!(part = what, error = %e, "worker part failed; restarting"),
+        }
+        let mut stop = shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// A future that completes when `shutdown` turns true, in the shape apalis's
+/// `run_until` wants.
+pub(crate) async fn stopped(mut shutdown: watch::Receiver<bool>) -> Result<(), std::io::Error> {
+    let _ = shutdown.wait_for(|s| *s).await;
+    Ok(())
+}

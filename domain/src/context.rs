@@ -1,0 +1,59 @@
+//! What every service needs: the database, the clock, the programme's rules.
+
+use crate::clock::SharedClock;
+use crate::config::ProgrammeConfig;
+use crate::security;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use tokio::sync::{Notify, OnceCell};
+
+/// Shared by the API and the worker; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub db: DatabaseConnection,
+    pub clock: SharedClock,
+    pub config: Arc<ProgrammeConfig>,
+    outbox_written: Arc<Notify>,
+    dummy_hash: Arc<OnceCell<String>>,
+}
+
+impl Context {
+    pub fn new(db: DatabaseConnection, clock: SharedClock, config: ProgrammeConfig) -> Self {
+        Self {
+            db,
+            clock,
+            config: Arc::new(config),
+            outbox_written: Arc::new(Notify::new()),
+            dummy_hash: Arc::new(OnceCell::new()),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    /// Tells an in-process relay that committed outbox rows are waiting, so that email
+    /// leaves at once instead of at the relay's next poll. Harmless when no relay listens.
+    pub fn outbox_written(&self) {
+        self.outbox_written.notify_one();
+    }
+
+    /// What an in-process relay waits on.
+    pub fn outbox_signal(&self) -> Arc<Notify> {
+        self.outbox_written.clone()
+    }
+
+    /// A real argon2id hash of nothing anyone knows. Checking a password against it when an
+    /// email is unknown makes that answer take as long as a known email's.
+    pub async fn dummy_password_hash(&self) -> Result<&str, security::HashError> {
+        self.dummy_hash
+            .get_or_try_init(|| security::hash_password(security::issue_token().plain))
+            .await
+            .map(String::as_str)
+    }
+}

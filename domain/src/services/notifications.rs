@@ -1,0 +1,192 @@
+//! The life of one queued email after it is written: claimed by a worker, sent or failed,
+//! retried by staff.
+//!
+//! Sending is at-least-once by nature (a worker can die between the SMTP server's "250 OK"
+//! and our "sent" mark); the claim below makes that the only window. A row is `sending`
+//! for one worker at a time: another worker skips it unless the claim is older than the
+//! lease, which only happens when the claimant died.
+
+use crate::actor::Actor;
+use crate::audit::AuditEntry;
+use crate::context::Context;
+use crate::error::{DomainError, DomainResult, Violation};
+use crate::rules::retry::backoff;
+use chrono::Duration;
+use entity::notification::{self, NotificationStatus};
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+/// Claims notification `id` for `worker` if it is due and nobody else holds it. Returns the
+/// row to send, or `None` when there is nothing to do (already sent, cancelled, failed,
+/// not yet due, or held by a live worker).
+pub async fn claim_for_sending(
+    ctx: &Context,
+    id: i64,
+    worker: &str,
+    lease: Duration,
+) -> DomainResult<Option<notification::Model>> {
+    let now = ctx.now();
+    let claimable = Condition::any()
+        .add(
+            Condition::all()
+                .add(notification::Column::Status.eq(NotificationStatus::Pending))
+                .add(notification::Column::NextAttemptAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(notification::Column::Status.eq(NotificationStatus::Sending))
+                .add(notification::Column::ClaimedAt.lt(now - lease)),
+        );
+    let claimed = notification::Entity::update_many()
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(NotificationStatus::Sending),
+        )
+        .col_expr(notification::Column::ClaimedBy, Expr::value(worker))
+        .col_expr(notification::Column::ClaimedAt, Expr::value(now))
+        .filter(notification::Column::Id.eq(id))
+        .filter(claimable)
+        .exec_with_returning(&ctx.db)
+        .await?;
+    Ok(claimed.into_iter().next())
+}
+
+/// Records a successful send and erases the one-time secret the message carried.
+pub async fn mark_sent(ctx: &Context, id: i64, worker: &str) -> DomainResult<()> {
+    notification::Entity::update_many()
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(NotificationStatus::Sent),
+        )
+        .col_expr(notification::Column::SentAt, Expr::value(ctx.now()))
+        .col_expr(
+            notification::Column::Secret,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            notification::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            notification::Column::Attempts,
+            Expr::col(notification::Column::Attempts).add(1),
+        )
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::ClaimedBy.eq(worker))
+        .filter(notification::Column::Status.eq(NotificationStatus::Sending))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
+}
+
+/// How a failed send should be treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Worth trying again later (connection refused, 4xx from the server).
+    Transient,
+    /// Will never work (malformed address, 5xx rejection, unknown template).
+    Permanent,
+}
+
+/// Records a failed attempt: back to `pending` with an exponential wait, or `failed` once
+/// the attempts are used up or the failure is permanent. Returns the new status.
+pub async fn mark_attempt_failed(
+    ctx: &Context,
+    row: &notification::Model,
+    worker: &str,
+    error: &str,
+    failure: Failure,
+) -> DomainResult<NotificationStatus> {
+    let now = ctx.now();
+    let attempts = row.attempts + 1;
+    let rules = &ctx.config.email;
+    let give_up = failure == Failure::Permanent || attempts >= rules.max_attempts;
+    let status = if give_up {
+        NotificationStatus::Failed
+    } else {
+        NotificationStatus::Pending
+    };
+    let next = now + backoff(attempts, rules.retry_base_seconds, rules.retry_max_seconds);
+    notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value(status))
+        .col_expr(notification::Column::Attempts, Expr::value(attempts))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(next))
+        .col_expr(
+            notification::Column::PushedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(
+            notification::Column::LastError,
+            Expr::value(truncate(error, 2000)),
+        )
+        .filter(notification::Column::Id.eq(row.id))
+        .filter(notification::Column::ClaimedBy.eq(worker))
+        .filter(notification::Column::Status.eq(NotificationStatus::Sending))
+        .exec(&ctx.db)
+        .await?;
+    Ok(status)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// Sends a failed email again, from scratch. Staff only.
+pub async fn retry(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<notification::Model> {
+    actor.require_staff()?;
+    let now = ctx.now();
+    let row = notification::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(DomainError::NotFound("notification"))?;
+    if row.status != NotificationStatus::Failed {
+        return Err(DomainError::invalid(
+            Violation::new(
+                "NOT_FAILED",
+                "Only a failed email can be retried; this one has not failed.",
+            )
+            .on("id"),
+        ));
+    }
+    let txn = sea_orm::TransactionTrait::begin(&ctx.db).await?;
+    let mut active: notification::ActiveModel = row.into();
+    active.status = Set(NotificationStatus::Pending);
+    active.attempts = Set(0);
+    active.next_attempt_at = Set(now);
+    active.pushed_at = Set(None);
+    active.claimed_by = Set(None);
+    active.claimed_at = Set(None);
+    let updated = active.update(&txn).await?;
+    AuditEntry::new("notification.retry", "notification", id)
+        .before(json!({ "status": "failed" }))
+        .after(json!({ "status": "pending" }))
+        .write(&txn, actor, now)
+        .await?;
+    txn.commit().await?;
+    ctx.outbox_written();
+    Ok(updated)
+}
+
+/// Emails for staff to inspect, newest first, optionally of one status.
+pub async fn list(
+    ctx: &Context,
+    actor: &Actor,
+    status: Option<NotificationStatus>,
+    after_id: Option<i64>,
+    limit: u64,
+) -> DomainResult<Vec<notification::Model>> {
+    actor.require_staff()?;
+    let mut q = notification::Entity::find().order_by_desc(notification::Column::Id);
+    if let Some(s) = status {
+        q = q.filter(notification::Column::Status.eq(s));
+    }
+    if let Some(after) = after_id {
+        q = q.filter(notification::Column::Id.lt(after));
+    }
+    Ok(q.limit(limit).all(&ctx.db).await?)
+}

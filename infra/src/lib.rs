@@ -1,0 +1,9 @@
+//! Connections to the outside world that both the API and the worker need: settings read
+//! from the environment, the database (migrated on request), and the job queue.
+
+pub mod database;
+pub mod queue;
+pub mod settings;
+
+pub use queue::JobQueue;
+pub use settings::Settings;

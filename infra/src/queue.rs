@@ -1,0 +1,181 @@
+//! The job queue: Redis in production (apalis-redis), an SQLite file when embedded
+//! (apalis-sqlite). Only ids travel through it; the database is the ledger.
+
+use crate::settings::Settings;
+use apalis::prelude::TaskSink;
+use apalis_redis::{ConnectionManager, RedisStorage};
+use apalis_sqlite::{SqlitePool, SqliteStorage};
+use domain::jobs::{MAIL_QUEUE, RunSweep, RunTask, SWEEP_QUEUE, SendEmail, Sweep, TASK_QUEUE};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// How often a worker that has missed no heartbeat renews its claim on its jobs. A killed
+/// worker's jobs return to the queue after `HEARTBEAT × MISSED_HEARTBEATS`.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+pub const MISSED_HEARTBEATS: usize = 3;
+
+/// The queue could not be reached or refused a job.
+#[derive(Debug, thiserror::Error)]
+#[error("job queue: {0}")]
+pub struct QueueError(String);
+
+impl QueueError {
+    fn from_display(e: impl std::fmt::Display) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// The store behind the queue.
+#[derive(Clone)]
+pub enum Backend {
+    Redis(ConnectionManager),
+    Sqlite(SqlitePool),
+}
+
+/// A handle for pushing jobs and for building the workers' backends.
+#[derive(Clone)]
+pub struct JobQueue {
+    backend: Backend,
+    prefix: String,
+}
+
+impl std::fmt::Debug for JobQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.backend {
+            Backend::Redis(_) => "redis",
+            Backend::Sqlite(_) => "sqlite",
+        };
+        f.debug_struct("JobQueue")
+            .field("backend", &kind)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+impl JobQueue {
+    /// Connects to Redis when `REDIS_URL` is set, else opens (and sets up) the embedded
+    /// SQLite queue.
+    pub async fn connect(settings: &Settings) -> Result<Self, QueueError> {
+        let backend = match &settings.redis_url {
+            Some(url) => Backend::Redis(
+                apalis_redis::connect(url.as_str())
+                    .await
+                    .map_err(QueueError::from_display)?,
+            ),
+            None => {
+                std::fs::create_dir_all(&settings.data_dir).map_err(QueueError::from_display)?;
+                let path = settings.embedded_queue_path();
+                let opts = apalis_sqlite::SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true)
+                    .busy_timeout(Duration::from_secs(30));
+                let pool = apalis_sqlite::SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(opts)
+                    .await
+                    .map_err(QueueError::from_display)?;
+                SqliteStorage::setup(&pool)
+                    .await
+                    .map_err(QueueError::from_display)?;
+                Backend::Sqlite(pool)
+            }
+        };
+        Ok(Self {
+            backend,
+            prefix: settings.queue_prefix.clone(),
+        })
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The full name of one of `domain::jobs`' queues under this deployment's prefix.
+    pub fn queue_name(&self, queue: &str) -> String {
+        format!("{}:{queue}", self.prefix)
+    }
+
+    /// A Redis backend for `queue`, configured the same way for pushing and consuming.
+    pub fn redis_storage<T>(&self, conn: &ConnectionManager, queue: &str) -> RedisStorage<T> {
+        let config = apalis_redis::Config::default()
+            .queue(self.queue_name(queue))
+            .heartbeat_interval(HEARTBEAT)
+            .missed_heartbeats(MISSED_HEARTBEATS)
+            .persist_results(false)
+            .emit_events(false)
+            .batch_size(20);
+        RedisStorage::new(conn.clone()).with_config(config)
+    }
+
+    /// An embedded SQLite backend for `queue`.
+    pub fn sqlite_storage<T>(&self, pool: &SqlitePool, queue: &str) -> SqliteStorage<T> {
+        let config = apalis_sqlite::Config::default()
+            .queue(self.queue_name(queue))
+            .heartbeat_interval(HEARTBEAT)
+            .missed_heartbeats(MISSED_HEARTBEATS)
+            .persist_results(false)
+            .batch_size(20);
+        SqliteStorage::new(pool).with_config(config)
+    }
+
+    async fn push_all<T>(&self, queue: &str, jobs: Vec<T>) -> Result<(), QueueError>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static,
+    {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        match &self.backend {
+            Backend::Redis(conn) => self
+                .redis_storage::<T>(conn, queue)
+                .push_bulk(jobs)
+                .await
+                .map_err(QueueError::from_display),
+            Backend::Sqlite(pool) => self
+                .sqlite_storage::<T>(pool, queue)
+                .push_bulk(jobs)
+                .await
+                .map_err(QueueError::from_display),
+        }
+    }
+
+    /// Queues one `SendEmail` job per notification id.
+    pub async fn push_emails(&self, ids: &[i64]) -> Result<(), QueueError> {
+        let jobs = ids
+            .iter()
+            .map(|&notification_id| SendEmail { notification_id })
+            .collect();
+        self.push_all(MAIL_QUEUE, jobs).await
+    }
+
+    /// Queues one `RunTask` job per background-task id.
+    pub async fn push_tasks(&self, ids: &[i64]) -> Result<(), QueueError> {
+        let jobs = ids.iter().map(|&task_id| RunTask { task_id }).collect();
+        self.push_all(TASK_QUEUE, jobs).await
+    }
+
+    /// Queues a scheduled sweep to run now.
+    pub async fn push_sweep(&self, sweep: Sweep) -> Result<(), QueueError> {
+        self.push_all(SWEEP_QUEUE, vec![RunSweep { sweep }]).await
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), QueueError> {
+        match &self.backend {
+            Backend::Redis(conn) => {
+                let mut conn = conn.clone();
+                redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(QueueError::from_display)
+            }
+            Backend::Sqlite(pool) => sea_orm::sqlx::query("SELECT 1")
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .map_err(QueueError::from_display),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Operational settings, read once from the environment.
+//!
+//! Nothing is required: with no variables set, everything runs embedded under `./var`
+//! (SQLite database, SQLite job queue, emails written as `.eml` files). Production sets
+//! `DATABASE_URL`, `REDIS_URL` and `SMTP_URL`. The README's configuration table lists
+//! every variable.
+
+use std::path::PathBuf;
+
+/// Every environment-derived setting of the API and the worker.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where embedded state lives (`DATA_DIR`, default `./var`).
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`; defaults to `sqlite://<DATA_DIR>/lsscp.db?mode=rwc`.
+    pub database_url: String,
+    /// `REDIS_URL`; when unset, the embedded SQLite queue at `<DATA_DIR>/queue.db`.
+    pub redis_url: Option<String>,
+    /// `QUEUE_PREFIX` (default `lsscp`): namespaces the queues, so several deployments
+    /// (or test runs) can share one Redis.
+    pub queue_prefix: String,
+    /// `SMTP_URL`, e.g. `smtp://user:pass@mail.example.org:587?tls=required`; when
+    /// unset, emails are written to `<DATA_DIR>/outbox/`.
+    pub smtp_url: Option<String>,
+    /// `MAIL_FROM` (default `LSSCP <no-reply@lsscp.local>`).
+    pub mail_from: String,
+    /// `APP_URL` (default `http://localhost:8000`): the client application that email
+    /// links open.
+    pub app_url: String,
+    /// `PUBLIC_URL` (default `http://localhost:<PORT>`): where this API is reachable, for
+    /// links that point at the API itself (status lists, credentials).
+    pub public_url: String,
+    /// `BIND_ADDR` (default `0.0.0.0`) and `PORT` (default `8000`).
+    pub bind_addr: String,
+    pub port: u16,
+    /// `GRAPHQL_INTROSPECTION` (default `true`): schema introspection and GraphiQL.
+    pub introspection: bool,
+    /// `GRAPHQL_MAX_DEPTH` (default 15) and `GRAPHQL_MAX_COMPLEXITY` (default 5000).
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// `WORKER_NAME`: must be unique per worker process (default: host name and pid).
+    pub worker_name: String,
+    /// `MAIL_CONCURRENCY` (default 8): emails one worker sends at once.
+    pub mail_concurrency: usize,
+    /// `MIGRATE_ON_START` (default `true`): apply pending migrations when starting.
+    pub migrate_on_start: bool,
+    /// `LSSCP_PROGRAMME_CONFIG`: a TOML file laid over `config/programme.toml`.
+    pub programme_config: Option<PathBuf>,
+}
+
+/// A variable was set to something unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}: {problem}")]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, SettingsError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|e: T::Err| SettingsError {
+            name,
+            problem: format!("“{raw}”: {e}"),
+        }),
+    }
+}
+
+fn flag(name: &'static str, default: bool) -> Result<bool, SettingsError> {
+    match var(name).map(|v| v.trim().to_lowercase()) {
+        None => Ok(default),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(SettingsError {
+            name,
+            problem: format!("“{v}” is not true or false"),
+        }),
+    }
+}
+
+fn default_worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_owned());
+    format!("{host}-{}", std::process::id())
+}
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./var".to_owned()));
+        let port = parse("PORT", 8000u16)?;
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/lsscp.db?mode=rwc", data_dir.display()));
+        Ok(Self {
+            database_url,
+            redis_url: var("REDIS_URL"),
+            queue_prefix: var("QUEUE_PREFIX").unwrap_or_else(|| "lsscp".to_owned()),
+            smtp_url: var("SMTP_URL"),
+            mail_from: var("MAIL_FROM")
+                .unwrap_or_else(|| "LSSCP <no-reply@lsscp.local>".to_owned()),
+            app_url: var("APP_URL")
+                .unwrap_or_else(|| "http://localhost:8000".to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            public_url: var("PUBLIC_URL")
+                .unwrap_or_else(|| format!("http://localhost:{port}"))
+                .trim_end_matches('/')
+                .to_owned(),
+            bind_addr: var("BIND_ADDR").unwrap_or_else(|| "0.0.0.0".to_owned()),
+            port,
+            introspection: flag("GRAPHQL_INTROSPECTION", true)?,
+            max_depth: parse("GRAPHQL_MAX_DEPTH", 15usize)?,
+            max_complexity: parse("GRAPHQL_MAX_COMPLEXITY", 5000usize)?,
+            worker_name: var("WORKER_NAME").unwrap_or_else(default_worker_name),
+            mail_concurrency: parse("MAIL_CONCURRENCY", 8usize)?,
+            migrate_on_start: flag("MIGRATE_ON_START", true)?,
+            programme_config: var("LSSCP_PROGRAMME_CONFIG").map(PathBuf::from),
+            data_dir,
+        })
+    }
+
+    /// The embedded queue's file, used when `REDIS_URL` is unset.
+    pub fn embedded_queue_path(&self) -> PathBuf {
+        self.data_dir.join("queue.db")
+    }
+
+    /// Where emails are written when `SMTP_URL` is unset.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// The programme configuration: the defaults, with the override file if one is named.
+    pub fn programme(
+        &self,
+    ) -> Result<domain::config::ProgrammeConfig, domain::config::ConfigError> {
+        match &self.programme_config {
+            Some(path) => domain::config::ProgrammeConfig::load_overrides(path),
+            None => domain::config::ProgrammeConfig::defaults(),
+        }
+    }
+}

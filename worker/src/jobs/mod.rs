@@ -1,0 +1,68 @@
+//! One apalis worker per queue, and one file per job.
+
+pub mod run_sweep;
+pub mod send_email;
+
+use crate::State;
+use apalis::prelude::*;
+use domain::jobs::{MAIL_QUEUE, RunSweep, SWEEP_QUEUE, SendEmail};
+use infra::queue::Backend;
+use tokio::sync::watch;
+
+/// Builds and runs an apalis worker for `$queue` on whichever backend the queue uses.
+/// A macro rather than a generic function: the two backends' worker types differ in ways
+/// that would need a page of trait bounds to abstract.
+macro_rules! run_queue_worker {
+    ($state:expr, $queue:expr, $args:ty, $handler:expr, $concurrency:expr, $shutdown:expr) => {{
+        let state: State = $state;
+        let name = format!("{}:{}", state.name, $queue);
+        let poll = state.timing.queue_poll;
+        let result = match state.queue.backend() {
+            Backend::Redis(conn) => {
+                let backend = state
+                    .queue
+                    .redis_storage::<$args>(conn, $queue)
+                    .poll_with_interval(poll);
+                WorkerBuilder::new(name)
+                    .backend(backend)
+                    .data(state.clone())
+                    .concurrency($concurrency)
+                    .build($handler)
+                    .run_until(crate::stopped($shutdown))
+                    .await
+            }
+            Backend::Sqlite(pool) => {
+                let backend = state
+                    .queue
+                    .sqlite_storage::<$args>(pool, $queue)
+                    .poll_with_interval(poll);
+                WorkerBuilder::new(name)
+                    .backend(backend)
+                    .data(state.clone())
+                    .concurrency($concurrency)
+                    .build($handler)
+                    .run_until(crate::stopped($shutdown))
+                    .await
+            }
+        };
+        result.map_err(|e| e.to_string())
+    }};
+}
+
+/// Sends emails.
+pub async fn run_mail_worker(state: State, shutdown: watch::Receiver<bool>) -> Result<(), String> {
+    let concurrency = state.mail_concurrency.max(1);
+    run_queue_worker!(
+        state,
+        MAIL_QUEUE,
+        SendEmail,
+        send_email::handle,
+        concurrency,
+        shutdown
+    )
+}
+
+/// Runs scheduled sweeps, one at a time.
+pub async fn run_sweep_worker(state: State, shutdown: watch::Receiver<bool>) -> Result<(), String> {
+    run_queue_worker!(state, SWEEP_QUEUE, RunSweep, run_sweep::handle, 1, shutdown)
+}

@@ -1,1 +1,45 @@
+//! The LSSCP API: an async-graphql schema on axum.
+//!
+//! Resolvers are thin: they parse arguments, call one domain service with the caller's
+//! [`domain::Actor`], and map the result (`error`). Authorisation lives in the services.
 
+pub mod auth;
+pub mod error;
+pub mod graphql;
+pub mod guard;
+pub mod http;
+
+use axum::Router;
+use axum::routing::get;
+use graphql::{ApiSchema, Limits};
+use infra::JobQueue;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: domain::Context,
+    pub queue: JobQueue,
+    pub schema: ApiSchema,
+    pub introspection: bool,
+}
+
+impl AppState {
+    pub fn new(services: domain::Context, queue: JobQueue, limits: Limits) -> Self {
+        Self {
+            schema: graphql::build(services.clone(), limits),
+            services,
+            queue,
+            introspection: limits.introspection,
+        }
+    }
+}
+
+/// The HTTP routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(http::graphiql))
+        .route("/graphql", get(http::graphiql).post(http::graphql))
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .with_state(state)
+}

@@ -3,6 +3,7 @@
 use crate::clock::SharedClock;
 use crate::config::ProgrammeConfig;
 use crate::security;
+use crate::services::catalogue::Catalogue;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ pub struct Context {
     pub config: Arc<ProgrammeConfig>,
     outbox_written: Arc<Notify>,
     dummy_hash: Arc<OnceCell<String>>,
+    catalogue: Arc<OnceCell<Arc<Catalogue>>>,
 }
 
 impl Context {
@@ -26,6 +28,7 @@ impl Context {
             config: Arc::new(config),
             outbox_written: Arc::new(Notify::new()),
             dummy_hash: Arc::new(OnceCell::new()),
+            catalogue: Arc::new(OnceCell::new()),
         }
     }
 
@@ -55,5 +58,10 @@ impl Context {
             .get_or_try_init(|| security::hash_password(security::issue_token().plain))
             .await
             .map(String::as_str)
+    }
+
+    /// Where the catalogue is cached (see `services::catalogue::get`).
+    pub(crate) fn catalogue_cache(&self) -> &OnceCell<Arc<Catalogue>> {
+        &self.catalogue
     }
 }

@@ -33,6 +33,42 @@ pub struct Timing {
     pub queue_poll: Duration,
 }
 
+impl Timing {
+    /// The defaults, with any of `WORKER_RELAY_POLL_MS`, `WORKER_REDELIVER_SECS`,
+    /// `WORKER_CLAIM_LEASE_SECS` and `WORKER_QUEUE_POLL_MS` that are set.
+    pub fn from_env() -> Result<Self, String> {
+        fn read(
+            name: &str,
+            unit: fn(u64) -> Duration,
+            default: Duration,
+        ) -> Result<Duration, String> {
+            match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(unit)
+                    .map_err(|e| format!("environment variable {name}: “{v}”: {e}")),
+                _ => Ok(default),
+            }
+        }
+        let d = Self::default();
+        Ok(Self {
+            relay_poll: read("WORKER_RELAY_POLL_MS", Duration::from_millis, d.relay_poll)?,
+            redeliver_after: read(
+                "WORKER_REDELIVER_SECS",
+                Duration::from_secs,
+                d.redeliver_after,
+            )?,
+            claim_lease: read(
+                "WORKER_CLAIM_LEASE_SECS",
+                Duration::from_secs,
+                d.claim_lease,
+            )?,
+            queue_poll: read("WORKER_QUEUE_POLL_MS", Duration::from_millis, d.queue_poll)?,
+        })
+    }
+}
+
 impl Default for Timing {
     fn default() -> Self {
         Self {

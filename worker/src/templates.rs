@@ -69,6 +69,9 @@ impl Templates {
     pub fn new(app_url: &str, public_url: &str) -> Result<Self, RenderError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_formatter(escape_html_but_not_slashes);
+        env.add_filter("date", format_date);
+        env.add_filter("datetime", format_datetime);
         for (name, source) in FILES {
             env.add_template(name, source).map_err(|e| RenderError {
                 template: (*name).to_owned(),
@@ -127,6 +130,60 @@ impl Templates {
     }
 }
 
+/// minijinja's HTML escaping also escapes `/`, which turns every link into `http:&#x2f;&#x2f;…`
+/// and trips some mail clients' link detection; escaping the five characters that matter
+/// in HTML text and attributes is enough.
+fn escape_html_but_not_slashes(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    if matches!(state.auto_escape(), minijinja::AutoEscape::None) || value.is_safe() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.to_string();
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    out.write_str(&escaped).map_err(minijinja::Error::from)
+}
+
+/// `2026-12-01` or an RFC 3339 instant → `1 December 2026`.
+fn format_date(value: String) -> String {
+    parse_day(&value)
+        .map(|d| d.format("%-d %B %Y").to_string())
+        .unwrap_or(value)
+}
+
+/// An RFC 3339 instant → `1 December 2026 at 14:05 UTC`.
+fn format_datetime(value: String) -> String {
+    chrono::DateTime::parse_from_rfc3339(&value)
+        .map(|d| {
+            d.with_timezone(&chrono::Utc)
+                .format("%-d %B %Y at %H:%M UTC")
+                .to_string()
+        })
+        .unwrap_or(value)
+}
+
+fn parse_day(value: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(value)
+                .ok()
+                .map(|d| d.with_timezone(&chrono::Utc).date_naive())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +223,11 @@ mod tests {
         );
         assert!(r.text.contains("Ada <Lovelace>"), "text is not escaped");
         assert!(r.html.contains("Ada &lt;Lovelace&gt;"), "html is escaped");
+        assert!(
+            r.text.contains("1 December 2026 at 00:00 UTC"),
+            "{}",
+            r.text
+        );
     }
 
     #[test]

@@ -824,3 +824,34 @@ pub async fn find_accounts(
         .all(&ctx.db)
         .await?)
 }
+
+/// The roles of several accounts in one query, for batch loading.
+pub async fn roles_for<C: ConnectionTrait>(
+    db: &C,
+    account_ids: &[i64],
+) -> DomainResult<std::collections::HashMap<i64, Vec<Role>>> {
+    let mut map: std::collections::HashMap<i64, Vec<Role>> = std::collections::HashMap::new();
+    let rows = account_role::Entity::find()
+        .filter(account_role::Column::AccountId.is_in(account_ids.iter().copied()))
+        .all(db)
+        .await?;
+    for row in rows {
+        map.entry(row.account_id).or_default().push(row.role);
+    }
+    for roles in map.values_mut() {
+        roles.sort_by_key(|r| *r as u8);
+    }
+    Ok(map)
+}
+
+/// One account, if the caller may see it: the account itself, or staff.
+pub async fn account(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<account::Model> {
+    let viewer = actor.viewer()?;
+    if viewer.account_id != id && !viewer.is_staff() {
+        return Err(DomainError::NotFound("account"));
+    }
+    account::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(DomainError::NotFound("account"))
+}

@@ -2,6 +2,7 @@
 //! its audit row and its outbox rows together, and authorises the caller first.
 
 pub mod accounts;
+pub mod catalogue;
 pub mod housekeeping;
 pub mod notifications;
 pub mod relay;

@@ -1,0 +1,118 @@
+//! The public competency catalogue.
+
+use super::services;
+use crate::error::GqlResult;
+use async_graphql::{Context, Enum, ID, Object, Result};
+use domain::services::catalogue::{self, SetEntry};
+use entity::competency;
+
+/// Whether a competency is knowledge or a skill.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::competency::CompetencyKind")]
+pub enum CompetencyKind {
+    /// "Library Support Staff will know …"
+    WillKnow,
+    /// "Library Support Staff will be able to …"
+    WillBeAbleTo,
+}
+
+/// One of the ten competency sets. A candidate is certified on achieving every required
+/// set and three electives.
+pub struct CompetencySet(pub SetEntry);
+
+#[Object]
+impl CompetencySet {
+    async fn id(&self) -> ID {
+        ID(self.0.set.id.to_string())
+    }
+
+    /// A stable code, e.g. `FOUNDATIONS`; use it rather than the id in client code.
+    async fn code(&self) -> &str {
+        &self.0.set.code
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.set.name
+    }
+
+    /// Required for certification (true for three sets) or elective.
+    async fn required(&self) -> bool {
+        self.0.set.required
+    }
+
+    /// The set's introduction, as the programme writes it.
+    async fn description(&self) -> &str {
+        &self.0.set.description
+    }
+
+    /// The revision of the programme text the set comes from.
+    async fn revision_note(&self) -> &str {
+        &self.0.set.revision_note
+    }
+
+    /// The programme's order of the sets, required first.
+    async fn position(&self) -> i32 {
+        self.0.set.position
+    }
+
+    /// The set's competencies, by number.
+    async fn competencies(&self) -> Vec<Competency> {
+        self.0
+            .competencies
+            .iter()
+            .cloned()
+            .map(Competency)
+            .collect()
+    }
+}
+
+/// One numbered competency of a set.
+pub struct Competency(pub competency::Model);
+
+#[Object]
+impl Competency {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Its number within the set, as the programme cites it.
+    async fn number(&self) -> i32 {
+        self.0.number
+    }
+
+    async fn kind(&self) -> CompetencyKind {
+        self.0.kind.into()
+    }
+
+    /// The named part of the set, for the two sets that have parts; otherwise null.
+    async fn part(&self) -> Option<&str> {
+        self.0.part.as_deref()
+    }
+
+    /// The competency's full text.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+}
+
+#[derive(Default)]
+pub struct CatalogueQuery;
+
+#[Object]
+impl CatalogueQuery {
+    /// The ten competency sets in the programme's order. Public.
+    async fn competency_sets(&self, ctx: &Context<'_>) -> Result<Vec<CompetencySet>> {
+        let catalogue = catalogue::get(services(ctx)).await.gql()?;
+        Ok(catalogue.sets.iter().cloned().map(CompetencySet).collect())
+    }
+
+    /// One competency set by its code, e.g. `TECHNOLOGY`. Public.
+    async fn competency_set(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> Result<Option<CompetencySet>> {
+        let catalogue = catalogue::get(services(ctx)).await.gql()?;
+        Ok(catalogue.by_code(&code).cloned().map(CompetencySet))
+    }
+}

@@ -1,0 +1,165 @@
+//! Putting the system together: the API, the workers, or both in one process.
+//!
+//! `main.rs` is the command line; the integration tests start the same [`System`] with a
+//! shifted clock and a test SMTP listener.
+
+use domain::clock::SharedClock;
+use infra::{JobQueue, Settings};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Which parts a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The API and the workers in one process (the embedded default).
+    All,
+    Api,
+    Worker,
+}
+
+/// Start-up failed: a setting, the database, the queue or the mailer.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Settings(#[from] infra::settings::SettingsError),
+    #[error(transparent)]
+    Programme(#[from] domain::config::ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm_err::DbErr),
+    #[error(transparent)]
+    Queue(#[from] infra::queue::QueueError),
+    #[error(transparent)]
+    Mailer(#[from] worker::mailer::MailerConfigError),
+    #[error(transparent)]
+    Templates(#[from] worker::templates::RenderError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+mod sea_orm_err {
+    pub use migration::DbErr;
+}
+
+/// A running system: its address (when it serves the API) and the means to stop it.
+pub struct System {
+    pub addr: Option<SocketAddr>,
+    pub services: domain::Context,
+    pub queue: JobQueue,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl System {
+    /// Stops everything and waits for it to finish.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops at once, as a crash would: nothing is allowed to finish.
+    pub fn kill(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+
+    /// Waits until every part has stopped (after a shutdown signal).
+    pub async fn wait(self) {
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Asks every part to stop.
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Connects to the database (migrating it when asked) and the queue.
+pub async fn connect(
+    settings: &Settings,
+    clock: SharedClock,
+) -> Result<(domain::Context, JobQueue), StartError> {
+    let programme = settings.programme()?;
+    let db = infra::database::connect(&settings.database_url).await?;
+    if settings.migrate_on_start {
+        infra::database::migrate(&db).await?;
+    }
+    let queue = JobQueue::connect(settings).await?;
+    Ok((domain::Context::new(db, clock, programme), queue))
+}
+
+/// Starts the parts of `role`, with `timing` for the delivery machinery.
+pub async fn start(
+    settings: &Settings,
+    clock: SharedClock,
+    role: Role,
+    timing: worker::Timing,
+) -> Result<System, StartError> {
+    let (services, queue) = connect(settings, clock).await?;
+    let (shutdown, stop) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let mut addr = None;
+
+    if matches!(role, Role::All | Role::Worker) {
+        let mailer = match &settings.smtp_url {
+            Some(url) => worker::mailer::Mailer::smtp(url, settings.mail_concurrency as u32)?,
+            None => worker::mailer::Mailer::files(settings.outbox_dir())?,
+        };
+        let state = Arc::new(worker::WorkerState {
+            ctx: services.clone(),
+            queue: queue.clone(),
+            mailer,
+            templates: worker::templates::Templates::new(&settings.app_url, &settings.public_url)?,
+            name: settings.worker_name.clone(),
+            mail_from: settings.mail_from.clone(),
+            mail_concurrency: settings.mail_concurrency,
+            timing,
+        });
+        tasks.push(tokio::spawn(worker::run(state, stop.clone())));
+    }
+
+    if matches!(role, Role::All | Role::Api) {
+        let limits = api::graphql::Limits {
+            max_depth: settings.max_depth,
+            max_complexity: settings.max_complexity,
+            introspection: settings.introspection,
+        };
+        let app = api::router(api::AppState::new(services.clone(), queue.clone(), limits));
+        let bind = format!("{}:{}", settings.bind_addr, settings.port);
+        let listener = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(|source| StartError::Listen {
+                addr: bind.clone(),
+                source,
+            })?;
+        addr = listener.local_addr().ok();
+        let mut stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the HTTP server stopped");
+            }
+        }));
+    }
+
+    Ok(System {
+        addr,
+        services,
+        queue,
+        shutdown,
+        tasks,
+    })
+}

@@ -31,6 +31,8 @@ pub enum StartError {
     #[error(transparent)]
     Queue(#[from] infra::queue::QueueError),
     #[error(transparent)]
+    Documents(#[from] infra::documents::StoreError),
+    #[error(transparent)]
     Mailer(#[from] worker::mailer::MailerConfigError),
     #[error(transparent)]
     Templates(#[from] worker::templates::RenderError),
@@ -94,7 +96,8 @@ pub async fn connect(
         infra::database::migrate(&db).await?;
     }
     let queue = JobQueue::connect(settings).await?;
-    Ok((domain::Context::new(db, clock, programme), queue))
+    let documents = infra::documents::open(settings)?;
+    Ok((domain::Context::new(db, clock, programme, documents), queue))
 }
 
 /// Starts the parts of `role`, with `timing` for the delivery machinery.
@@ -144,11 +147,14 @@ pub async fn start(
         addr = listener.local_addr().ok();
         let mut stop = stop.clone();
         tasks.push(tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await;
+            let served = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
             if let Err(e) = served {
                 tracing::error!(error = %e, "the HTTP server stopped");
             }

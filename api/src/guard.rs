@@ -2,7 +2,7 @@
 //! an error raised inside a resolver without one (a conversion someone forgot) has its
 //! text replaced, since it may carry internal details.
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
 use async_graphql::{Response, ServerError};
 use std::sync::Arc;
 
@@ -18,13 +18,10 @@ struct ErrorCodesExtension;
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for ErrorCodesExtension {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
+    // `request` wraps parsing and validation (syntax errors, the depth and complexity
+    // limits) as well as execution; `execute` would see only the errors of execution.
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
         for error in &mut response.errors {
             ensure_code(error);
         }

@@ -24,9 +24,11 @@ fn error_response(code: &'static str, message: &str) -> Response {
 /// one HTTP request carry unbounded work past the per-request limits.
 pub async fn graphql(
     State(app): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     request: GraphQLBatchRequest,
 ) -> Response {
+    let peer = peer.map(|p| (p.0).0);
     let request = match request.into_inner() {
         BatchRequest::Single(r) => r,
         BatchRequest::Batch(_) => {
@@ -52,7 +54,17 @@ pub async fn graphql(
                 .into_response();
         }
     };
-    let request = request.data(actor).data(Loaders::new(&app.services));
+    let client = crate::graphql::car::ClientInfo {
+        ip: client_ip(&headers, peer),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let request = request
+        .data(actor)
+        .data(client)
+        .data(Loaders::new(&app.services));
     GraphQLResponse::from(app.schema.execute(request).await).into_response()
 }
 
@@ -93,4 +105,76 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body)).into_response()
+}
+
+/// Downloads a document the caller may read (`Authorization: Bearer …`).
+pub async fn document(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            "No such document, or you may not read it.",
+        )
+            .into_response()
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    let actor = match auth::caller(&app.services, &headers).await {
+        Ok(Caller::Known(actor)) => actor,
+        Ok(Caller::Rejected) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                "This sign-in has expired or was ended. Sign in again.",
+            )
+                .into_response();
+        }
+        Err(e) => {
+            let err = crate::error::to_gql(e);
+            return (StatusCode::INTERNAL_SERVER_ERROR, err.message).into_response();
+        }
+    };
+    match domain::services::documents::open(&app.services, &actor, id).await {
+        Ok((doc, bytes)) => {
+            let disposition = format!(
+                "attachment; filename=\"{}\"",
+                doc.filename.replace(['"', '\\'], "_")
+            );
+            let mut response = bytes.into_response();
+            let h = response.headers_mut();
+            if let Ok(v) = doc.content_type.parse() {
+                h.insert(axum::http::header::CONTENT_TYPE, v);
+            }
+            if let Ok(v) = disposition.parse() {
+                h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+            }
+            if let Ok(v) = "nosniff".parse() {
+                h.insert("x-content-type-options", v);
+            }
+            response
+        }
+        Err(domain::DomainError::NotFound(_)) => not_found(),
+        Err(domain::DomainError::Unauthenticated) => {
+            (StatusCode::UNAUTHORIZED, "Sign in to read documents.").into_response()
+        }
+        Err(e) => {
+            let err = crate::error::to_gql(e);
+            (StatusCode::INTERNAL_SERVER_ERROR, err.message).into_response()
+        }
+    }
+}
+
+/// The client's address: the first `X-Forwarded-For` hop when a proxy set one, else the
+/// connection's peer.
+fn client_ip(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Option<String> {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .or_else(|| peer.map(|p| p.ip().to_string()))
 }

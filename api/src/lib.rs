@@ -10,6 +10,7 @@ pub mod guard;
 pub mod http;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use graphql::{ApiSchema, Limits};
 use infra::JobQueue;
@@ -36,9 +37,20 @@ impl AppState {
 
 /// The HTTP routes.
 pub fn router(state: AppState) -> Router {
+    // Uploads travel inside GraphQL requests: allow the largest document plus the
+    // multipart envelope, and no more.
+    let body_limit = usize::try_from(state.services.config.documents.max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024);
     Router::new()
         .route("/", get(http::graphiql))
-        .route("/graphql", get(http::graphiql).post(http::graphql))
+        .route(
+            "/graphql",
+            get(http::graphiql)
+                .post(http::graphql)
+                .layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .route("/documents/{id}", get(http::document))
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .with_state(state)

@@ -22,6 +22,7 @@ pub struct ProgrammeConfig {
     pub certificates: CertificateRules,
     pub renewal: RenewalRules,
     pub email: EmailRules,
+    pub documents: DocumentRules,
 }
 
 /// Sign-in and password policy.
@@ -61,6 +62,7 @@ pub struct FeeSchedule {
 #[serde(deny_unknown_fields)]
 pub struct CandidacyRules {
     pub years_to_complete: u32,
+    pub electives_required: u32,
     pub car_subscription_years: u32,
     pub deadline_reminder_months: Vec<u32>,
     pub car_reminder_days: Vec<u32>,
@@ -111,6 +113,14 @@ pub struct EmailRules {
     pub max_attempts: i32,
     pub retry_base_seconds: i64,
     pub retry_max_seconds: i64,
+}
+
+/// What may be uploaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRules {
+    pub max_bytes: u64,
+    pub allowed_types: Vec<String>,
 }
 
 /// Why the programme configuration could not be loaded.

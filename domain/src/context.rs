@@ -5,6 +5,7 @@ use crate::config::ProgrammeConfig;
 use crate::security;
 use crate::services::catalogue::Catalogue;
 use chrono::{DateTime, NaiveDate, Utc};
+use object_store::ObjectStore;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use tokio::sync::{Notify, OnceCell};
@@ -15,17 +16,25 @@ pub struct Context {
     pub db: DatabaseConnection,
     pub clock: SharedClock,
     pub config: Arc<ProgrammeConfig>,
+    /// Where uploaded documents' bytes live (local disk or S3-compatible storage).
+    pub documents: Arc<dyn ObjectStore>,
     outbox_written: Arc<Notify>,
     dummy_hash: Arc<OnceCell<String>>,
     catalogue: Arc<OnceCell<Arc<Catalogue>>>,
 }
 
 impl Context {
-    pub fn new(db: DatabaseConnection, clock: SharedClock, config: ProgrammeConfig) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        clock: SharedClock,
+        config: ProgrammeConfig,
+        documents: Arc<dyn ObjectStore>,
+    ) -> Self {
         Self {
             db,
             clock,
             config: Arc::new(config),
+            documents,
             outbox_written: Arc::new(Notify::new()),
             dummy_hash: Arc::new(OnceCell::new()),
             catalogue: Arc::new(OnceCell::new()),

@@ -39,14 +39,34 @@ pub struct RunSweep {
 pub enum Sweep {
     /// Deletes expired sessions and one-time tokens, and failed sign-ins older than a day.
     Housekeeping,
+    /// Reminds providers before a course approval ends; expires courses not re-approved.
+    CourseApprovals,
+    /// Reminds candidates of their deadline and record subscription; lapses candidacies
+    /// past their deadline.
+    Candidacies,
+    /// Reminds evaluators of due reviews, reassigns overdue ones, retries rounds waiting
+    /// for evaluators.
+    Reviews,
+    /// Reminds holders before a certificate expires; expires certificates not renewed.
+    Certificates,
 }
 
 impl Sweep {
-    pub const ALL: &'static [Sweep] = &[Sweep::Housekeeping];
+    pub const ALL: &'static [Sweep] = &[
+        Sweep::Housekeeping,
+        Sweep::CourseApprovals,
+        Sweep::Candidacies,
+        Sweep::Reviews,
+        Sweep::Certificates,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Sweep::Housekeeping => "housekeeping",
+            Sweep::CourseApprovals => "course_approvals",
+            Sweep::Candidacies => "candidacies",
+            Sweep::Reviews => "reviews",
+            Sweep::Certificates => "certificates",
         }
     }
 }

@@ -107,3 +107,16 @@ pub async fn queue_task<C: ConnectionTrait>(
         .await?;
     Ok(inserted > 0)
 }
+
+/// How many emails have keys starting with `prefix` (one event's emails to several
+/// recipients share a prefix), for counting what a sweep newly queued.
+pub async fn count_keys_with_prefix<C: ConnectionTrait>(
+    db: &C,
+    prefix: &str,
+) -> Result<u64, DbErr> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    notification::Entity::find()
+        .filter(notification::Column::IdempotencyKey.starts_with(format!("{prefix}:")))
+        .count(db)
+        .await
+}

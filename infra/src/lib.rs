@@ -2,6 +2,7 @@
 //! from the environment, the database (migrated on request), and the job queue.
 
 pub mod database;
+pub mod documents;
 pub mod queue;
 pub mod settings;
 

@@ -46,6 +46,9 @@ pub struct Settings {
     pub migrate_on_start: bool,
     /// `LSSCP_PROGRAMME_CONFIG`: a TOML file laid over `config/programme.toml`.
     pub programme_config: Option<PathBuf>,
+    /// `DOCUMENT_STORE_URL`: `s3://bucket[/prefix]` or `file:///path`; when unset,
+    /// `<DATA_DIR>/documents`.
+    pub document_store_url: Option<String>,
 }
 
 /// A variable was set to something unusable.
@@ -125,6 +128,7 @@ impl Settings {
             mail_concurrency: parse("MAIL_CONCURRENCY", 8usize)?,
             migrate_on_start: flag("MIGRATE_ON_START", true)?,
             programme_config: var("LSSCP_PROGRAMME_CONFIG").map(PathBuf::from),
+            document_store_url: var("DOCUMENT_STORE_URL"),
             data_dir,
         })
     }

@@ -111,6 +111,10 @@ pub async fn run(state: State, shutdown: watch::Receiver<bool>) {
         let state = state.clone();
         move |stop| jobs::run_mail_worker(state.clone(), stop)
     }));
+    parts.spawn(supervise("tasks", shutdown.clone(), {
+        let state = state.clone();
+        move |stop| jobs::run_task_worker(state.clone(), stop)
+    }));
     parts.spawn(supervise("sweeps", shutdown.clone(), {
         let state = state.clone();
         move |stop| jobs::run_sweep_worker(state.clone(), stop)

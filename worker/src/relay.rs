@@ -18,6 +18,7 @@ pub async fn run(state: State, mut shutdown: watch::Receiver<bool>) -> Result<()
             return Ok(());
         }
         relay_once(&state, Outbox::Mail).await?;
+        relay_once(&state, Outbox::Tasks).await?;
         tokio::select! {
             _ = signal.notified() => {}
             _ = tokio::time::sleep(state.timing.relay_poll) => {}

@@ -13,6 +13,13 @@ pub fn cron_of(sweep: Sweep) -> &'static str {
     match sweep {
         // Daily, at a quiet hour in every US time zone.
         Sweep::Housekeeping => "0 15 9 * * *",
+        // Reminders and expiries are by calendar day; run early (UTC) and again at midday
+        // so a missed run is made up the same day.
+        Sweep::CourseApprovals => "0 5 6,12 * * *",
+        Sweep::Candidacies => "0 20 6,12 * * *",
+        // Reviews also retry rounds waiting for evaluators, so hourly.
+        Sweep::Reviews => "0 35 * * * *",
+        Sweep::Certificates => "0 50 6,12 * * *",
     }
 }
 

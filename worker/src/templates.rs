@@ -9,42 +9,56 @@ use crate::mailer::Rendered;
 use domain::emails::EmailTemplate;
 use minijinja::{Environment, Value, context};
 
-/// Every template file, by name. A test checks each `EmailTemplate` has its pair here.
-const FILES: &[(&str, &str)] = &[
+/// Both files of each email template, by name.
+macro_rules! email_templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(
+            (concat!($name, ".txt"), include_str!(concat!("../templates/", $name, ".txt"))),
+            (concat!($name, ".html"), include_str!(concat!("../templates/", $name, ".html"))),
+        )*]
+    };
+}
+
+/// Every email's templates. A test checks each `EmailTemplate` has its pair here.
+const EMAILS: &[(&str, &str)] = email_templates![
+    "verify_email",
+    "account_exists",
+    "password_reset",
+    "password_changed",
+    "course_submitted",
+    "course_decision",
+    "course_expiry_reminder",
+    "course_expired",
+    "payment_receipt",
+    "application_submitted",
+    "education_decided",
+    "candidacy_accepted",
+    "deadline_extended",
+    "deadline_reminder",
+    "candidacy_lapsed",
+    "car_subscription_reminder",
+    "completion_rejected",
+    "achievement_recorded",
+    "certified",
+    "award_notice",
+    "certificate_milestone",
+    "share_grant_created",
+    "review_assigned",
+    "round_unstaffed",
+    "review_reminder",
+    "review_reassigned",
+    "revision_requested",
+    "appeal_decided",
+    "renewal_decided",
+    "certificate_reminder",
+    "certificate_expired",
+    "renewal_notice",
+];
+
+/// What the email templates include or extend.
+const SHARED: &[(&str, &str)] = &[
     ("layout.html", include_str!("../templates/layout.html")),
     ("footer.txt", include_str!("../templates/footer.txt")),
-    (
-        "verify_email.txt",
-        include_str!("../templates/verify_email.txt"),
-    ),
-    (
-        "verify_email.html",
-        include_str!("../templates/verify_email.html"),
-    ),
-    (
-        "account_exists.txt",
-        include_str!("../templates/account_exists.txt"),
-    ),
-    (
-        "account_exists.html",
-        include_str!("../templates/account_exists.html"),
-    ),
-    (
-        "password_reset.txt",
-        include_str!("../templates/password_reset.txt"),
-    ),
-    (
-        "password_reset.html",
-        include_str!("../templates/password_reset.html"),
-    ),
-    (
-        "password_changed.txt",
-        include_str!("../templates/password_changed.txt"),
-    ),
-    (
-        "password_changed.html",
-        include_str!("../templates/password_changed.html"),
-    ),
 ];
 
 /// The programme's name as it appears in every email.
@@ -72,7 +86,7 @@ impl Templates {
         env.set_formatter(escape_html_but_not_slashes);
         env.add_filter("date", format_date);
         env.add_filter("datetime", format_datetime);
-        for (name, source) in FILES {
+        for (name, source) in SHARED.iter().chain(EMAILS) {
             env.add_template(name, source).map_err(|e| RenderError {
                 template: (*name).to_owned(),
                 message: e.to_string(),
@@ -198,7 +212,7 @@ mod tests {
         for t in EmailTemplate::ALL {
             for ext in ["txt", "html"] {
                 let file = format!("{}.{ext}", t.name());
-                assert!(FILES.iter().any(|(n, _)| *n == file), "missing {file}");
+                assert!(EMAILS.iter().any(|(n, _)| *n == file), "missing {file}");
             }
         }
     }
@@ -241,5 +255,61 @@ mod tests {
     #[test]
     fn an_unknown_template_is_refused() {
         assert!(templates().render("nope", &json!({}), None).is_err());
+    }
+}
+
+#[cfg(test)]
+mod every_template {
+    use super::*;
+    use serde_json::json;
+
+    /// Parameters covering every email, as the services write them.
+    fn sample() -> serde_json::Value {
+        let common = json!({
+            "name": "Ada", "provider_name": "Springfield Library School",
+            "course_title": "Cataloging Basics", "set_name": "Cataloging and Classification",
+            "expires_at": "2026-12-01T00:00:00Z", "changed_at": "2026-12-01T00:00:00Z",
+            "kind": "initial", "revision": 2, "fee": "$100.00", "fee_due": "$100.00",
+            "decision": "approved", "reasons": "Meets every competency.",
+            "starts_on": "2026-12-01", "expires_on": "2029-12-01", "days_left": 30,
+            "expired_on": "2029-12-01", "amount": "$100.00", "what": "the approval fee",
+            "method": "bank_transfer", "reference": "INV-1", "paid_on": "2026-12-01",
+            "receipt_number": "R-000001",
+        });
+        let more = json!({
+            "outcome": "ineligible", "counted_hours": 1200.5, "required_hours": 1820,
+            "window_starts_on": "2021-06-30", "window_ends_on": "2026-06-30",
+            "shortfalls": [{"requirement": "work_hours", "required": 1820, "counted": 1200.5, "short_by": 619.5}, {"requirement": "education"}],
+            "accepted": true, "reason": "Equivalent to a diploma.", "number": "LSS-000001",
+            "deadline_on": "2030-06-30", "started_on": "2026-06-30", "previous_deadline_on": "2030-01-01", "car_expires_on": "2031-06-30",
+            "months": 6, "completed_on": "2027-01-01", "method": "course",
+            "required_achieved": 3, "required_total": 3, "electives_achieved": 3, "electives_needed": 3,
+            "complete": true, "holder_name": "Ada Lovelace", "verification_code": "ABCDEFGH23",
+            "issued_on": "2027-01-01", "organisation": "Springfield Library", "to_whom": "employer",
+            "sequence": 100, "candidate_name": "Ada Lovelace", "sets": ["Technology"],
+            "pseudonym": "Candidate 7KX2QZ", "due_on": "2027-02-01", "third": false,
+            "round_id": 12, "round": 1, "feedback": [{"label": "Evaluator 1", "text": "More on 3."}],
+            "courses": ["Cataloging Basics"], "appeal_days": 30,
+            "approved": true, "reasons": "Well documented.", "message": "Renew before it expires.",
+        });
+        let (mut common, serde_json::Value::Object(more)) = (common, more) else {
+            unreachable!("json! of an object is an object")
+        };
+        if let Some(obj) = common.as_object_mut() {
+            obj.extend(more);
+        }
+        common
+    }
+
+    #[test]
+    fn every_template_renders_with_its_parameters() {
+        let t = Templates::new("https://app.example.org", "https://api.example.org").unwrap();
+        for template in EmailTemplate::ALL {
+            let r = t
+                .render(template.name(), &sample(), Some("secret"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(!r.subject.is_empty() && !r.text.is_empty() && !r.html.is_empty());
+            assert!(!r.subject.contains("{{"), "{}", r.subject);
+        }
     }
 }

@@ -3,8 +3,14 @@
 
 use crate::error::to_gql;
 use async_graphql::dataloader::{DataLoader, Loader};
-use domain::services::accounts;
+use domain::services::{accounts, batch};
 use entity::account_role::Role;
+use entity::{
+    achievement, application, candidacy, certificate, course, course_approval, course_completion,
+    course_coverage, course_decision, course_instructor, course_submission, deadline_extension,
+    document, education_entry, payment, portfolio, provider, work_history_entry,
+};
+use sea_orm::EntityTrait;
 use std::collections::HashMap;
 
 /// An account's roles, by account id.
@@ -23,13 +29,87 @@ impl Loader<i64> for RolesLoader {
     }
 }
 
+/// Rows of one table by a key column: children by parent id (many per key) or rows by
+/// their own id (one per key, the first of the group).
+pub struct ByKey<E: EntityTrait> {
+    services: domain::Context,
+    column: E::Column,
+    order_by: E::Column,
+    key_of: fn(&E::Model) -> i64,
+}
+
+impl<E> Loader<i64> for ByKey<E>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    type Value = Vec<E::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        batch::grouped::<E, _>(
+            &self.services.db,
+            self.column,
+            self.order_by,
+            keys,
+            self.key_of,
+        )
+        .await
+        .map_err(to_gql)
+    }
+}
+
+fn by_key<E>(
+    services: &domain::Context,
+    column: E::Column,
+    order_by: E::Column,
+    key_of: fn(&E::Model) -> i64,
+) -> DataLoader<ByKey<E>>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    DataLoader::new(
+        ByKey {
+            services: services.clone(),
+            column,
+            order_by,
+            key_of,
+        },
+        tokio::spawn,
+    )
+}
+
 /// The loaders of one request.
 pub struct Loaders {
     pub roles: DataLoader<RolesLoader>,
+    pub providers: DataLoader<ByKey<provider::Entity>>,
+    pub courses: DataLoader<ByKey<course::Entity>>,
+    pub submissions: DataLoader<ByKey<course_submission::Entity>>,
+    pub documents: DataLoader<ByKey<document::Entity>>,
+    pub instructors: DataLoader<ByKey<course_instructor::Entity>>,
+    pub coverage: DataLoader<ByKey<course_coverage::Entity>>,
+    pub decisions: DataLoader<ByKey<course_decision::Entity>>,
+    pub approvals: DataLoader<ByKey<course_approval::Entity>>,
+    pub course_payments: DataLoader<ByKey<payment::Entity>>,
+    pub submissions_of_course: DataLoader<ByKey<course_submission::Entity>>,
+    pub applications: DataLoader<ByKey<application::Entity>>,
+    pub work_history: DataLoader<ByKey<work_history_entry::Entity>>,
+    pub education: DataLoader<ByKey<education_entry::Entity>>,
+    pub application_payments: DataLoader<ByKey<payment::Entity>>,
+    pub candidacy_of_application: DataLoader<ByKey<candidacy::Entity>>,
+    pub achievements: DataLoader<ByKey<achievement::Entity>>,
+    pub completions: DataLoader<ByKey<course_completion::Entity>>,
+    pub portfolios: DataLoader<ByKey<portfolio::Entity>>,
+    pub extensions: DataLoader<ByKey<deadline_extension::Entity>>,
+    pub certificates: DataLoader<ByKey<certificate::Entity>>,
 }
 
 impl Loaders {
     pub fn new(services: &domain::Context) -> Self {
+        use entity::*;
         Self {
             roles: DataLoader::new(
                 RolesLoader {
@@ -37,6 +117,155 @@ impl Loaders {
                 },
                 tokio::spawn,
             ),
+            providers: by_key::<provider::Entity>(
+                services,
+                provider::Column::Id,
+                provider::Column::Id,
+                |m| m.id,
+            ),
+            courses: by_key::<course::Entity>(
+                services,
+                course::Column::Id,
+                course::Column::Id,
+                |m| m.id,
+            ),
+            submissions: by_key::<course_submission::Entity>(
+                services,
+                course_submission::Column::Id,
+                course_submission::Column::Id,
+                |m| m.id,
+            ),
+            documents: by_key::<document::Entity>(
+                services,
+                document::Column::Id,
+                document::Column::Id,
+                |m| m.id,
+            ),
+            instructors: by_key::<course_instructor::Entity>(
+                services,
+                course_instructor::Column::SubmissionId,
+                course_instructor::Column::Position,
+                |m| m.submission_id,
+            ),
+            coverage: by_key::<course_coverage::Entity>(
+                services,
+                course_coverage::Column::SubmissionId,
+                course_coverage::Column::CompetencyId,
+                |m| m.submission_id,
+            ),
+            decisions: by_key::<course_decision::Entity>(
+                services,
+                course_decision::Column::SubmissionId,
+                course_decision::Column::Id,
+                |m| m.submission_id,
+            ),
+            approvals: by_key::<course_approval::Entity>(
+                services,
+                course_approval::Column::CourseId,
+                course_approval::Column::StartsOn,
+                |m| m.course_id,
+            ),
+            course_payments: by_key::<payment::Entity>(
+                services,
+                payment::Column::CourseSubmissionId,
+                payment::Column::Id,
+                |m| m.course_submission_id.unwrap_or_default(),
+            ),
+            submissions_of_course: by_key::<course_submission::Entity>(
+                services,
+                course_submission::Column::CourseId,
+                course_submission::Column::Id,
+                |m| m.course_id,
+            ),
+            applications: by_key::<application::Entity>(
+                services,
+                application::Column::Id,
+                application::Column::Id,
+                |m| m.id,
+            ),
+            work_history: by_key::<work_history_entry::Entity>(
+                services,
+                work_history_entry::Column::ApplicationId,
+                work_history_entry::Column::Position,
+                |m| m.application_id,
+            ),
+            education: by_key::<education_entry::Entity>(
+                services,
+                education_entry::Column::ApplicationId,
+                education_entry::Column::Position,
+                |m| m.application_id,
+            ),
+            application_payments: by_key::<payment::Entity>(
+                services,
+                payment::Column::ApplicationId,
+                payment::Column::Id,
+                |m| m.application_id.unwrap_or_default(),
+            ),
+            candidacy_of_application: by_key::<candidacy::Entity>(
+                services,
+                candidacy::Column::ApplicationId,
+                candidacy::Column::Id,
+                |m| m.application_id,
+            ),
+            achievements: by_key::<achievement::Entity>(
+                services,
+                achievement::Column::CandidacyId,
+                achievement::Column::AchievedOn,
+                |m| m.candidacy_id,
+            ),
+            completions: by_key::<course_completion::Entity>(
+                services,
+                course_completion::Column::CandidacyId,
+                course_completion::Column::Id,
+                |m| m.candidacy_id,
+            ),
+            portfolios: by_key::<portfolio::Entity>(
+                services,
+                portfolio::Column::CandidacyId,
+                portfolio::Column::Id,
+                |m| m.candidacy_id,
+            ),
+            extensions: by_key::<deadline_extension::Entity>(
+                services,
+                deadline_extension::Column::CandidacyId,
+                deadline_extension::Column::Id,
+                |m| m.candidacy_id,
+            ),
+            certificates: by_key::<certificate::Entity>(
+                services,
+                certificate::Column::CandidacyId,
+                certificate::Column::Id,
+                |m| m.candidacy_id,
+            ),
         }
     }
+}
+
+/// Loads the one row with this id through a by-id loader.
+pub async fn one<E>(
+    loader: &DataLoader<ByKey<E>>,
+    id: i64,
+) -> async_graphql::Result<Option<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    Ok(loader
+        .load_one(id)
+        .await?
+        .and_then(|v| v.into_iter().next()))
+}
+
+/// Loads the children of one parent through a grouped loader.
+pub async fn many<E>(
+    loader: &DataLoader<ByKey<E>>,
+    parent: i64,
+) -> async_graphql::Result<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    Ok(loader.load_one(parent).await?.unwrap_or_default())
 }

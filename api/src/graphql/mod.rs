@@ -1,10 +1,20 @@
 //! The GraphQL schema: one query and one mutation object per area, merged.
 
 pub mod accounts;
+pub mod applications;
+pub mod candidates;
+pub mod car;
 pub mod catalogue;
 pub mod connection;
+pub mod courses;
+pub mod documents;
+pub mod evaluators;
 pub mod loaders;
 pub mod notifications;
+pub mod payments;
+pub mod portfolios;
+pub mod providers;
+pub mod records;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use domain::Actor;
@@ -15,6 +25,14 @@ pub struct Query(
     accounts::AccountQuery,
     catalogue::CatalogueQuery,
     notifications::NotificationQuery,
+    providers::ProviderQuery,
+    courses::CourseQuery,
+    applications::ApplicationQuery,
+    candidates::CandidateQuery,
+    records::RecordQuery,
+    car::CarQuery,
+    evaluators::EvaluatorQuery,
+    portfolios::PortfolioQuery,
 );
 
 /// Every mutation, by area.
@@ -22,6 +40,16 @@ pub struct Query(
 pub struct Mutation(
     accounts::AccountMutation,
     notifications::NotificationMutation,
+    providers::ProviderMutation,
+    courses::CourseMutation,
+    documents::DocumentMutation,
+    payments::PaymentMutation,
+    applications::ApplicationMutation,
+    candidates::CandidateMutation,
+    records::RecordMutation,
+    car::CarMutation,
+    evaluators::EvaluatorMutation,
+    portfolios::PortfolioMutation,
 );
 
 /// The schema type served at `/graphql`.
@@ -66,4 +94,23 @@ pub fn services<'a>(ctx: &Context<'a>) -> &'a domain::Context {
 /// Who is asking.
 pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
     ctx.data_opt::<Actor>().unwrap_or(&Actor::Anonymous)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The checked-in SDL is what clients and reviewers read; it must match the code.
+    /// Regenerate with `UPDATE_SCHEMA=1 cargo test -p api schema_file`.
+    #[test]
+    fn schema_file_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let current = super::sdl();
+        if std::env::var("UPDATE_SCHEMA").is_ok_and(|v| v == "1") {
+            std::fs::write(path, &current).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            checked_in == current,
+            "api/schema.graphql is stale: run `UPDATE_SCHEMA=1 cargo test -p api schema_file` and commit it"
+        );
+    }
 }

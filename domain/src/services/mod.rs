@@ -2,7 +2,27 @@
 //! its audit row and its outbox rows together, and authorises the caller first.
 
 pub mod accounts;
+pub mod achievements;
+pub mod applications;
+pub mod assignment;
+pub mod batch;
+pub mod candidacies;
+pub mod car;
 pub mod catalogue;
+pub mod certificates;
+pub mod course_lifecycle;
+pub mod courses;
+pub mod documents;
+pub mod evaluators;
+pub mod evidence;
 pub mod housekeeping;
 pub mod notifications;
+pub mod payments;
+pub mod portfolios;
+pub mod progress;
+pub mod providers;
 pub mod relay;
+pub mod renewals;
+pub mod reviews;
+pub mod search;
+pub mod tasks;

@@ -1,11 +1,12 @@
 //! One apalis worker per queue, and one file per job.
 
 pub mod run_sweep;
+pub mod run_task;
 pub mod send_email;
 
 use crate::State;
 use apalis::prelude::*;
-use domain::jobs::{MAIL_QUEUE, RunSweep, SWEEP_QUEUE, SendEmail};
+use domain::jobs::{MAIL_QUEUE, RunSweep, RunTask, SWEEP_QUEUE, SendEmail, TASK_QUEUE};
 use infra::queue::Backend;
 use tokio::sync::watch;
 
@@ -65,4 +66,10 @@ pub async fn run_mail_worker(state: State, shutdown: watch::Receiver<bool>) -> R
 /// Runs scheduled sweeps, one at a time.
 pub async fn run_sweep_worker(state: State, shutdown: watch::Receiver<bool>) -> Result<(), String> {
     run_queue_worker!(state, SWEEP_QUEUE, RunSweep, run_sweep::handle, 1, shutdown)
+}
+
+/// Runs background tasks (evaluator assignment), one at a time per process: an assignment
+/// run takes a lock anyway, and running several at once would only queue on it.
+pub async fn run_task_worker(state: State, shutdown: watch::Receiver<bool>) -> Result<(), String> {
+    run_queue_worker!(state, TASK_QUEUE, RunTask, run_task::handle, 1, shutdown)
 }

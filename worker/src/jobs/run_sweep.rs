@@ -4,7 +4,7 @@
 use crate::State;
 use apalis::prelude::{BoxDynError, Data};
 use domain::jobs::{RunSweep, Sweep};
-use domain::services::housekeeping;
+use domain::services::{candidacies, course_lifecycle, housekeeping, renewals, reviews};
 
 pub async fn handle(job: RunSweep, state: Data<State>) -> Result<(), BoxDynError> {
     let state: &State = &state;
@@ -14,6 +14,30 @@ pub async fn handle(job: RunSweep, state: Data<State>) -> Result<(), BoxDynError
                 .await
                 .map_err(|e| format!("housekeeping: {e:?}"))?;
             tracing::info!(?swept, "housekeeping done");
+        }
+        Sweep::CourseApprovals => {
+            let swept = course_lifecycle::sweep(&state.ctx)
+                .await
+                .map_err(|e| format!("course approvals: {e:?}"))?;
+            tracing::info!(?swept, "course approvals swept");
+        }
+        Sweep::Candidacies => {
+            let swept = candidacies::sweep(&state.ctx)
+                .await
+                .map_err(|e| format!("candidacies: {e:?}"))?;
+            tracing::info!(?swept, "candidacies swept");
+        }
+        Sweep::Reviews => {
+            let swept = reviews::sweep(&state.ctx)
+                .await
+                .map_err(|e| format!("reviews: {e:?}"))?;
+            tracing::info!(?swept, "reviews swept");
+        }
+        Sweep::Certificates => {
+            let swept = renewals::sweep(&state.ctx)
+                .await
+                .map_err(|e| format!("certificates: {e:?}"))?;
+            tracing::info!(?swept, "certificates swept");
         }
     }
     state.ctx.outbox_written();

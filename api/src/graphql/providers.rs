@@ -1,0 +1,299 @@
+//! Course providers: registration, members, and the public list of providers.
+
+use super::accounts::Account;
+use super::connection::{Page, connection};
+use super::{actor, services};
+use crate::error::{GqlResult, UserError, parse_id, payload};
+use async_graphql::connection::{Connection, EmptyFields, OpaqueCursor};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use domain::services::{courses, providers};
+use entity::provider;
+
+/// What kind of organisation a provider is.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::provider::ProviderKind")]
+pub enum ProviderKind {
+    LibrarySchool,
+    /// A Library Technical Assistant programme.
+    LtaProgram,
+    StateLibrary,
+    StateAssociation,
+    ConsortiumOrSystem,
+    AlaDivision,
+    Vendor,
+    IndependentTrainer,
+    Other,
+}
+
+/// An organisation that offers courses. Its contact details and members are visible to
+/// its members, staff and the CRC; the public sees its name, kind, place and website.
+pub struct Provider(pub provider::Model);
+
+#[Object]
+impl Provider {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn kind(&self) -> ProviderKind {
+        self.0.kind.into()
+    }
+
+    async fn city(&self) -> &str {
+        &self.0.city
+    }
+
+    /// The state (or region), upper-case, e.g. `IL`.
+    async fn state(&self) -> &str {
+        &self.0.state
+    }
+
+    /// ISO country code.
+    async fn country(&self) -> &str {
+        &self.0.country
+    }
+
+    async fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+
+    /// The full address and contact. Members, staff and the CRC only.
+    async fn contact(&self, ctx: &Context<'_>) -> Result<ProviderContact> {
+        providers::get(services(ctx), actor(ctx), self.0.id)
+            .await
+            .gql()?;
+        Ok(ProviderContact {
+            address_line1: self.0.address_line1.clone(),
+            address_line2: self.0.address_line2.clone(),
+            postal_code: self.0.postal_code.clone(),
+            contact_name: self.0.contact_name.clone(),
+            contact_email: self.0.contact_email.clone(),
+            contact_phone: self.0.contact_phone.clone(),
+        })
+    }
+
+    /// The accounts that act for the provider. Members, staff and the CRC only.
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Account>> {
+        let rows = providers::members(services(ctx), actor(ctx), self.0.id)
+            .await
+            .gql()?;
+        Ok(rows.into_iter().map(Account).collect())
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A provider's address and contact person.
+#[derive(SimpleObject)]
+pub struct ProviderContact {
+    pub address_line1: String,
+    pub address_line2: Option<String>,
+    pub postal_code: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ProviderQuery;
+
+#[Object]
+impl ProviderQuery {
+    /// One provider. Its members, staff and the CRC.
+    async fn provider(&self, ctx: &Context<'_>, id: ID) -> Result<Provider> {
+        let id = parse_id(&id, "provider")?;
+        providers::get(services(ctx), actor(ctx), id)
+            .await
+            .gql()
+            .map(Provider)
+    }
+
+    /// Providers, newest first: all of them for staff and the CRC, your own for members.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn providers(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<i64>, Provider, EmptyFields, EmptyFields>> {
+        let page = Page::parse(first, after)?;
+        let rows = providers::list(
+            services(ctx),
+            actor(ctx),
+            search.as_deref(),
+            page.after_id,
+            page.fetch_limit(),
+        )
+        .await
+        .gql()?;
+        Ok(connection(page, rows, |p| p.id, Provider))
+    }
+
+    /// Public: providers with at least one course approved today, optionally in one state.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn approved_providers(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<i64>, Provider, EmptyFields, EmptyFields>> {
+        let page = Page::parse(first, after)?;
+        let rows = courses::approved_providers(
+            services(ctx),
+            state.as_deref(),
+            page.after_id,
+            page.fetch_limit(),
+        )
+        .await
+        .gql()?;
+        Ok(connection(page, rows, |p| p.id, Provider))
+    }
+}
+
+/// A provider's details.
+#[derive(InputObject)]
+pub struct ProviderInput {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub address_line1: String,
+    pub address_line2: Option<String>,
+    pub city: String,
+    pub state: String,
+    pub postal_code: String,
+    /// ISO country code; `US` when omitted.
+    pub country: Option<String>,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: Option<String>,
+    pub website: Option<String>,
+}
+
+impl From<ProviderInput> for providers::ProviderInput {
+    fn from(i: ProviderInput) -> Self {
+        Self {
+            name: i.name,
+            kind: i.kind.into(),
+            address_line1: i.address_line1,
+            address_line2: i.address_line2,
+            city: i.city,
+            state: i.state,
+            postal_code: i.postal_code,
+            country: i.country,
+            contact_name: i.contact_name,
+            contact_email: i.contact_email,
+            contact_phone: i.contact_phone,
+            website: i.website,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct UpdateProviderInput {
+    pub id: ID,
+    pub details: ProviderInput,
+}
+
+#[derive(InputObject)]
+pub struct AddProviderMemberInput {
+    pub provider_id: ID,
+    /// The email of an existing account.
+    pub email: String,
+}
+
+#[derive(InputObject)]
+pub struct RemoveProviderMemberInput {
+    pub provider_id: ID,
+    pub account_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct ProviderPayload {
+    pub provider: Option<Provider>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct ProviderMutation;
+
+#[Object]
+impl ProviderMutation {
+    /// Registers a provider organisation; you become its first member (staff registering
+    /// a provider on its behalf do not).
+    async fn create_provider(
+        &self,
+        ctx: &Context<'_>,
+        input: ProviderInput,
+    ) -> Result<ProviderPayload> {
+        let (p, user_errors) =
+            payload(providers::create(services(ctx), actor(ctx), input.into()).await)?;
+        Ok(ProviderPayload {
+            provider: p.map(Provider),
+            user_errors,
+        })
+    }
+
+    /// Changes a provider's details. Its members or staff.
+    async fn update_provider(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProviderInput,
+    ) -> Result<ProviderPayload> {
+        let id = parse_id(&input.id, "provider")?;
+        let (p, user_errors) =
+            payload(providers::update(services(ctx), actor(ctx), id, input.details.into()).await)?;
+        Ok(ProviderPayload {
+            provider: p.map(Provider),
+            user_errors,
+        })
+    }
+
+    /// Adds an existing account as a member. Members or staff.
+    async fn add_provider_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AddProviderMemberInput,
+    ) -> Result<ProviderPayload> {
+        let id = parse_id(&input.provider_id, "provider")?;
+        let result = providers::add_member(services(ctx), actor(ctx), id, &input.email).await;
+        provider_after(ctx, id, result).await
+    }
+
+    /// Removes a member; a provider keeps at least one. Members or staff.
+    async fn remove_provider_member(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveProviderMemberInput,
+    ) -> Result<ProviderPayload> {
+        let id = parse_id(&input.provider_id, "provider")?;
+        let account = parse_id(&input.account_id, "account")?;
+        let result = providers::remove_member(services(ctx), actor(ctx), id, account).await;
+        provider_after(ctx, id, result).await
+    }
+}
+
+async fn provider_after<T>(
+    ctx: &Context<'_>,
+    id: i64,
+    result: domain::DomainResult<T>,
+) -> Result<ProviderPayload> {
+    let (done, user_errors) = payload(result)?;
+    let provider = match done {
+        Some(_) => Some(Provider(
+            providers::get(services(ctx), actor(ctx), id).await.gql()?,
+        )),
+        None => None,
+    };
+    Ok(ProviderPayload {
+        provider,
+        user_errors,
+    })
+}

@@ -1,0 +1,39 @@
+//! Runs one background task. The job carries the task's id; the handler claims the row
+//! (skipping it if it is done or held by a live worker), dispatches on its kind, and
+//! records the outcome. A failed task is retried with backoff like an email.
+
+use crate::State;
+use apalis::prelude::{BoxDynError, Data};
+use domain::jobs::RunTask;
+use domain::services::{assignment, tasks};
+
+pub async fn handle(job: RunTask, state: Data<State>) -> Result<(), BoxDynError> {
+    let state: &State = &state;
+    let lease = chrono::Duration::from_std(state.timing.claim_lease)?;
+    let Some(task) = tasks::claim(&state.ctx, job.task_id, &state.name, lease)
+        .await
+        .map_err(|e| format!("claim task {}: {e:?}", job.task_id))?
+    else {
+        return Ok(());
+    };
+    let outcome = match task.kind.as_str() {
+        assignment::TASK_KIND => assignment::run(&state.ctx)
+            .await
+            .map(|summary| tracing::info!(?summary, "assignment run"))
+            .map_err(|e| format!("{e:?}")),
+        other => Err(format!("unknown task kind {other}")),
+    };
+    match outcome {
+        Ok(()) => tasks::mark_done(&state.ctx, task.id, &state.name)
+            .await
+            .map_err(|e| format!("mark task {} done: {e:?}", task.id))?,
+        Err(error) => {
+            tracing::warn!(task = task.id, kind = %task.kind, %error, "task failed");
+            tasks::mark_failed(&state.ctx, &task, &state.name, &error)
+                .await
+                .map_err(|e| format!("mark task {} failed: {e:?}", task.id))?;
+        }
+    }
+    state.ctx.outbox_written();
+    Ok(())
+}

@@ -18,6 +18,10 @@ pub struct Context {
     pub config: Arc<ProgrammeConfig>,
     /// Where uploaded documents' bytes live (local disk or S3-compatible storage).
     pub documents: Arc<dyn ObjectStore>,
+    /// Where this API is reachable from outside, for URLs in credentials.
+    pub public_url: Arc<str>,
+    /// The programme's credential-signing key (Ed25519).
+    pub credential_key: Arc<credentials::SigningKey>,
     outbox_written: Arc<Notify>,
     dummy_hash: Arc<OnceCell<String>>,
     catalogue: Arc<OnceCell<Arc<Catalogue>>>,
@@ -35,10 +39,24 @@ impl Context {
             clock,
             config: Arc::new(config),
             documents,
+            public_url: Arc::from("http://localhost:8000"),
+            credential_key: Arc::new(credentials::SigningKey::generate()),
             outbox_written: Arc::new(Notify::new()),
             dummy_hash: Arc::new(OnceCell::new()),
             catalogue: Arc::new(OnceCell::new()),
         }
+    }
+
+    /// Sets the public URL used in credentials and links to the API.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// Sets the credential-signing key (otherwise a fresh key, good for one process only).
+    pub fn with_credential_key(mut self, key: credentials::SigningKey) -> Self {
+        self.credential_key = Arc::new(key);
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

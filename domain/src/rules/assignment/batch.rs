@@ -48,6 +48,8 @@ pub(crate) struct Layout {
     /// Per round: its employer nodes, `first..end`.
     pub employer_nodes: Vec<(u32, u32)>,
     pub groups: Vec<Group>,
+    /// Per round: its groups, `first..end` in `groups`.
+    pub groups_of_round: Vec<(u32, u32)>,
     pub members: Vec<Member>,
     /// Flow unit (1, or the probability denominator).
     pub scale: i64,
@@ -86,6 +88,14 @@ impl Layout {
             }
         }
         out
+    }
+
+    /// Whether one of the round's employer nodes is active.
+    pub fn has_active_group(&self, ri: usize) -> bool {
+        let (lo, hi) = self.groups_of_round.get(ri).copied().unwrap_or((0, 0));
+        self.groups[lo as usize..hi as usize]
+            .iter()
+            .any(|g| g.active)
     }
 
     /// Inactive groups whose members' direct arcs carry more than one unit: the employer
@@ -180,6 +190,7 @@ fn build(input: &Input<'_>) -> Result<(Network, Layout), SolveError> {
     let mut round_node = vec![None; rounds.len()];
     let mut source_edge = vec![usize::MAX; rounds.len()];
     let mut employer_nodes = vec![(0u32, 0u32); rounds.len()];
+    let mut groups_of_round = vec![(0u32, 0u32); rounds.len()];
     // Groups and members with arc indices of the builder, mapped to slots at the end.
     let mut groups: Vec<Group> = Vec::new();
     let mut members: Vec<Member> = Vec::new();
@@ -212,6 +223,7 @@ fn build(input: &Input<'_>) -> Result<(Network, Layout), SolveError> {
             .collect();
         keys.sort_unstable();
         let first_employer = next_node as u32;
+        let first_group = groups.len() as u32;
         for g in keys {
             let node = next_node;
             next_node += 1;
@@ -234,6 +246,7 @@ fn build(input: &Input<'_>) -> Result<(Network, Layout), SolveError> {
             });
         }
         employer_nodes[ri] = (first_employer, next_node as u32);
+        groups_of_round[ri] = (first_group, groups.len() as u32);
     }
     let (network, slot_of) = builder.build(next_node).ok_or(SolveError::CostOverflow)?;
     let slot = |edge: usize| slot_of.get(edge).copied().unwrap_or(u32::MAX);
@@ -251,6 +264,7 @@ fn build(input: &Input<'_>) -> Result<(Network, Layout), SolveError> {
         source_slot: source_edge.iter().map(|&e| slot(e)).collect(),
         employer_nodes,
         groups,
+        groups_of_round,
         members,
         scale: input.scale,
         pair_units: input.pair_units,
@@ -504,6 +518,34 @@ fn repair(net: &mut Network) -> Result<(), SolveError> {
     Ok(())
 }
 
+/// The evaluators (by index, sorted) a round node has arcs to, directly or through its
+/// employer nodes, whatever their state.
+fn candidates_of(net: &Network, layout: &Layout, rn: usize) -> Vec<u32> {
+    let mut out: Vec<u32> = net
+        .range(rn)
+        .filter_map(|a| layout.evaluator_of(net.arcs[a].head as usize))
+        .map(|e| e as u32)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether sorted `small` is within sorted `big`.
+fn is_subset(small: &[u32], big: &[u32]) -> bool {
+    let mut j = 0;
+    for &x in small {
+        while j < big.len() && big[j] < x {
+            j += 1;
+        }
+        if j == big.len() || big[j] != x {
+            return false;
+        }
+        j += 1;
+    }
+    true
+}
+
 /// Nodes with a residual path to the sink (a breadth-first search backwards).
 fn reaching_sink(net: &Network) -> Vec<bool> {
     let mut reach = vec![false; net.n()];
@@ -617,6 +659,7 @@ fn staff(net: &mut Network, layout: &Layout, input: &Input<'_>) -> Result<Pass, 
     // not worth a search. Recomputed after each round staffed.
     let mut reach = reaching_sink(net);
     let mut excess = vec![0i64; n];
+    let mut failed: Vec<(u32, Vec<u32>)> = Vec::new();
     for ri in closed {
         let r = &rounds[ri];
         let experts = input.experts_of_set.get(&r.set_id).unwrap_or(&empty);
@@ -639,6 +682,18 @@ fn staff(net: &mut Network, layout: &Layout, input: &Input<'_>) -> Result<Pass, 
             still_closed.push(ri);
             continue;
         }
+        // Staffing more rounds only uses more capacity, so a round that failed stays
+        // failed, and so does any round whose evaluators are among its evaluators (and
+        // that needs as many): no need to search for those.
+        let mine = candidates_of(net, layout, rn);
+        let active = layout.has_active_group(ri);
+        if failed
+            .iter()
+            .any(|(n, theirs): &(u32, Vec<u32>)| *n <= r.needed && is_subset(&mine, theirs))
+        {
+            still_closed.push(ri);
+            continue;
+        }
         offered += 1;
         let saved = net.potential.clone();
         prime_potentials(net, layout, ri, rn);
@@ -657,6 +712,11 @@ fn staff(net: &mut Network, layout: &Layout, input: &Input<'_>) -> Result<Pass, 
             cost_scaling::undo(net, &log);
             net.potential = saved;
             still_closed.push(ri);
+            // Only a round without an active employer node is as permissive as any round
+            // with fewer evaluators.
+            if !active {
+                failed.push((r.needed, mine));
+            }
         }
     }
     for &ri in &still_closed {

@@ -10,44 +10,48 @@
 //! ```
 //!
 //! - `source → round`, capacity `needed` (2 normally).
-//! - `round → (round, employer)`, capacity 1: never two evaluators of one employer on a
-//!   round. The node exists only when two or more eligible evaluators of the round share
-//!   an employer; a lone evaluator of an employer gets a direct `round → evaluator` arc,
-//!   which is equivalent and keeps the network small.
-//! - `… → evaluator`, capacity 1, one per **eligible** pair only ([`eligibility`]): the
-//!   hard rules live in the network, so no flow can break them. Its cost is the pair cost:
-//!   `TIE_BREAK_SCALE * recent_review_cost * recent_reviews + tie_break(seed, round,
+//! - `round → evaluator`, capacity 1, one per **eligible** pair only ([`eligibility`]):
+//!   the hard rules live in the network, so no flow can break them. Its cost is the pair
+//!   cost `TIE_BREAK_SCALE * recent_review_cost * recent_reviews + tie_break(seed, round,
 //!   evaluator)`.
+//! - `round → (round, employer) → evaluator`, capacity 1 into the employer node: never two
+//!   evaluators of one employer on a round. Such a node is built for every (round,
+//!   employer) with two or more eligible evaluators, but starts *dormant* (capacity 0,
+//!   the round reaching those evaluators directly); it is activated, in place, as soon as
+//!   a flow puts two of them on the round (between scaling phases, or after a repair), and
+//!   its evaluators are then reached only through it. The network finally solved breaks
+//!   no employer rule and is a relaxation of the one with every node active, so its
+//!   optimum is that network's optimum too; [`Solution::certify`] checks both. In practice
+//!   well under 1% of the nodes are ever activated, which keeps the graph small.
 //! - `evaluator ⇒ sink`: one unit arc per review the evaluator can still take
 //!   (`capacity - open_reviews`, and no more than the rounds it is eligible for); the k-th
 //!   costs `TIE_BREAK_SCALE * load_step_cost * (open_reviews + k)`. Rising (convex) costs
 //!   fill in order, so load is balanced.
 //!
 //! Main costs are multiplied by [`TIE_BREAK_SCALE`] (1000) and the seeded tie-break lies
-//! in `0..1000`. Since an assignment's main cost is a multiple of 1000, a difference in
-//! main cost between two assignments can only be overturned by tie-breaks if the total
-//! tie-break difference reaches 1000: with one or two reviews per round that cannot happen
-//! for a single swap, so the tie-break decides only between (near-)equal choices, and it is
-//! reproducible from the recorded seed.
+//! in `0..1000`: on any one arc it is less than a unit of main cost, so one round moving
+//! from one evaluator to another never trades a unit of main cost for tie-breaks, and
+//! between choices equal in main cost the recorded seed decides, reproducibly. (A chain
+//! of k moves could in principle trade fewer than k units of main cost for tie-breaks: the
+//! objective is the sum, not a strict lexicographic order.)
 //!
 //! # The objective and partially staffed rounds
 //!
 //! A round with fewer than `needed` evaluators is useless, so:
 //!
-//! 1. Find the maximum flow `F` (Dinic), then a minimum-cost flow of value `F` (cost
-//!    scaling, below).
-//! 2. Rounds that got some but not all of `needed` lose their flow and are closed (their
-//!    source arc gets capacity 0); rounds that got nothing are closed too. The remaining
-//!    flow is still feasible and staffs every open round fully, so re-solving from it (a
-//!    warm *repair*: same potentials, epsilon = the largest violation) again saturates
-//!    every open round: rounds only ever leave, and one removal suffices. This is the
-//!    "re-solve until stable" loop, and it is stable after one pass.
+//! 1. Find a minimum-cost maximum flow over every round (below).
+//! 2. Rounds that got some but not all of `needed` are closed (source arc capacity 0), as
+//!    are rounds that got nothing; each withdrawn unit goes back along a shortest path,
+//!    which re-optimises the rest. The remaining flow staffs every open round fully, so
+//!    rounds only ever leave and one removal is stable: this is the "re-solve until
+//!    stable" loop, ending after one pass.
 //! 3. Each closed round that could be staffed on its own is offered again, oldest (lowest
 //!    id) first: successive shortest paths from that round alone may reroute other rounds'
-//!    evaluators but never take an evaluator away from a staffed round. If it cannot get
-//!    all `needed` evaluators its pushes are undone. Offering a round again later cannot
-//!    help (staffing more rounds only uses more capacity), so one pass makes the staffed
-//!    set *maximal*.
+//!    evaluators but never take an evaluator away from a staffed round; if it cannot get
+//!    all `needed` evaluators its pushes are undone. Staffing more rounds only uses more
+//!    capacity, so a round refused stays refused (and so does any round whose eligible
+//!    evaluators are among its own: those are not searched), and one pass makes the
+//!    staffed set *maximal*.
 //!
 //! Guarantees, all certified by [`Solution::certify`]:
 //! - every staffed round has exactly `needed` distinct, eligible evaluators of distinct
@@ -64,13 +68,24 @@
 //!
 //! # The algorithm
 //!
-//! Goldberg's cost scaling (push–relabel refine, epsilon divided by 16 per phase, global
-//! price updates), on integer costs multiplied by `n + 1`, so that the final
-//! 1-optimality is exact optimality. The scaled potentials are then rounded and corrected
-//! by a shortest-path pass into **exact integer potentials** that prove optimality: every
-//! residual arc has a non-negative reduced cost. [`Solution::potentials`] keeps them per
-//! round and per evaluator; [`solve_warm`] starts a later solve from them (a small starting
-//! epsilon), which helps after small changes such as a round added or a capacity changed.
+//! Goldberg's cost scaling: push–relabel refine with global price updates, epsilon
+//! divided by 16 per phase, on integer costs multiplied by `n + 1` so that 1-optimality is
+//! exact optimality. After each phase below one cost unit, a budgeted shortest-path pass
+//! tries to turn the scaled potentials into **exact integer potentials** (every residual
+//! arc of non-negative reduced cost); when it succeeds the flow is proven optimal and the
+//! remaining phases are skipped. A cold solve does not start from nothing: evaluator
+//! prices come from an aggregated problem (rounds merged by set: a few hundred nodes,
+//! solved exactly by the same code), rounds take evaluators greedily at those prices,
+//! Dinic completes the maximum flow, and scaling starts at the median violation of those
+//! prices, a few cost units instead of the largest cost. Steps 2 and 3 above use
+//! successive shortest paths on the exact potentials (Dijkstra with a radix heap;
+//! withdrawals search backwards from the round, since the sink's neighbourhood is the
+//! whole network), so they keep the potentials exact.
+//!
+//! [`Solution::potentials`] keeps the potentials per round and per evaluator;
+//! [`solve_warm`] starts a later solve from them (scaling then starts one main cost unit
+//! wide), for small changes such as a round added or a capacity changed. On the benchmark
+//! the greedy cold start is about as good, so warm starting is optional.
 //!
 //! # Randomised mode
 //!
@@ -685,10 +700,11 @@ pub struct SolveStats {
     /// Closed rounds offered again, and of those staffed.
     pub offered_again: usize,
     pub staffed_again: usize,
-    /// Networks solved: one more each time employer nodes had to be added.
+    /// Rounds of closing and offering again: one more each time those steps made the
+    /// flow put two evaluators of one employer on a round.
     pub passes: usize,
-    /// (round, employer) nodes added because the flow put two evaluators of one employer
-    /// on a round.
+    /// (round, employer) nodes activated because a flow put two evaluators of one
+    /// employer on a round.
     pub employer_nodes: usize,
 }
 
@@ -764,8 +780,9 @@ pub fn solve(
 }
 
 /// Solves the batch starting from the potentials of an earlier, similar solve. Rounds and
-/// evaluators unknown to `warm` start from neutral values. Same result as [`solve`] (up to
-/// ties of equal total cost); usually faster after small changes.
+/// evaluators unknown to `warm` start from neutral values. Same guarantees as [`solve`]
+/// (the optimum may differ only between assignments of equal total cost); it skips the
+/// aggregated start, so it pays off only when the earlier solve is close.
 pub fn solve_warm(
     rounds: &[Round],
     evaluators: &[Evaluator],

@@ -708,7 +708,7 @@ fn different_seeds_break_ties_differently() {
 }
 
 #[test]
-fn the_tie_break_never_outweighs_a_unit_of_main_cost() {
+fn the_tie_break_stays_below_one_unit_of_main_cost() {
     for seed in 0..50 {
         for r in 0..20 {
             for e in 0..20 {

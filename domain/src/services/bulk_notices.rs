@@ -1,0 +1,376 @@
+//! Staff-triggered bulk renewal notices.
+//!
+//! Creating a batch only records the selection and queues a fan-out task, so the mutation
+//! answers at once. The worker then walks the matching certificates in pages (memory stays
+//! flat whatever the batch's size) and writes one outbox row per holder, keyed
+//! `renewal_notice:{batch}:{certificate}`: running the fan-out twice, or resuming it after
+//! a crash, writes nothing new, so each holder gets exactly one message.
+
+use crate::actor::Actor;
+use crate::audit::AuditEntry;
+use crate::context::Context;
+use crate::emails::EmailTemplate;
+use crate::error::{DomainError, DomainResult, Violation};
+use crate::outbox::{self, Task};
+use crate::rules::text::optional;
+use chrono::NaiveDate;
+use entity::bulk_notice_batch::{self, BatchKind, BatchStatus};
+use entity::certificate::{self, CertificateStatus};
+use entity::notification::{self, NotificationStatus};
+use entity::renewal::{self, RenewalStatus};
+use entity::{application, candidacy};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::ExprTrait;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The background task that fans a batch out.
+pub const TASK_KIND: &str = "bulk_fanout";
+
+/// Certificates read per page of the fan-out.
+const PAGE: u64 = 1000;
+
+/// Which holders a batch reaches.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Criteria {
+    /// Certificates expiring on or after this day.
+    pub expiring_from: Option<NaiveDate>,
+    /// Certificates expiring on or before this day.
+    pub expiring_to: Option<NaiveDate>,
+    /// Certificate statuses to include; active and expired when empty.
+    pub statuses: Vec<CertificateStatus>,
+    /// The state of the holder's address, e.g. `IL`.
+    pub state: Option<String>,
+    /// Leave out holders who already applied to renew (a renewal waiting for staff).
+    pub not_renewed: bool,
+    /// A sentence from staff added to the notice.
+    pub message: Option<String>,
+}
+
+/// Where a batch stands, counted from its messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub batch: bulk_notice_batch::Model,
+    pub total: i64,
+    /// Written, not yet sent (waiting or being sent).
+    pub queued: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    /// Not yet sent, failed or cancelled: what the batch still has to do.
+    pub remaining: i64,
+}
+
+fn staff(actor: &Actor) -> DomainResult<()> {
+    actor.require_staff()?.ok_or_else(|| DomainError::forbidden("Staff send bulk notices."))?;
+    Ok(())
+}
+
+/// Records a batch and queues its fan-out. The same `idempotency_key` twice returns the
+/// first batch.
+pub async fn create(ctx: &Context, actor: &Actor, mut criteria: Criteria, idempotency_key: Option<String>) -> DomainResult<bulk_notice_batch::Model> {
+    staff(actor)?;
+    let viewer = actor.viewer()?.clone();
+    criteria.message = optional("message", "The message", criteria.message.as_deref(), 2_000)?;
+    criteria.state = criteria.state.map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty());
+    if let (Some(from), Some(to)) = (criteria.expiring_from, criteria.expiring_to)
+        && from > to
+    {
+        return Err(DomainError::invalid(Violation::new("EMPTY_RANGE", "The range ends before it starts.").on("expiringTo")));
+    }
+    let key = optional("idempotencyKey", "The idempotency key", idempotency_key.as_deref(), 200)?;
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    if let Some(k) = &key
+        && let Some(existing) = bulk_notice_batch::Entity::find()
+            .filter(bulk_notice_batch::Column::IdempotencyKey.eq(k.clone()))
+            .one(&txn)
+            .await?
+    {
+        txn.commit().await?;
+        return Ok(existing);
+    }
+    let batch = bulk_notice_batch::ActiveModel {
+        created_by: Set(viewer.account_id),
+        kind: Set(BatchKind::RenewalNotice),
+        criteria: Set(serde_json::to_value(&criteria).map_err(DomainError::internal)?),
+        status: Set(BatchStatus::Preparing),
+        total: Set(0),
+        created_at: Set(now),
+        prepared_at: Set(None),
+        cancelled_at: Set(None),
+        completed_at: Set(None),
+        idempotency_key: Set(key),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    outbox::queue_task(&txn, now, Task {
+        kind: TASK_KIND,
+        key: format!("{TASK_KIND}:{}", batch.id),
+        subject_id: Some(batch.id),
+        payload: json!({ "batchId": batch.id }),
+    })
+    .await?;
+    AuditEntry::new("bulk_notice.create", "bulk_notice_batch", batch.id)
+        .after(batch.criteria.clone())
+        .write(&txn, actor, now)
+        .await?;
+    txn.commit().await?;
+    ctx.outbox_written();
+    Ok(batch)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Holder {
+    certificate_id: i64,
+    number: String,
+    expires_on: NaiveDate,
+    account_id: i64,
+    email: String,
+    given_name: String,
+}
+
+/// Writes the batch's messages, a page at a time, and marks it sending. Safe to run again:
+/// it resumes, and writes nothing twice. Stops early if the batch was cancelled.
+pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
+    let Some(batch) = bulk_notice_batch::Entity::find_by_id(batch_id).one(&ctx.db).await? else {
+        return Ok(0);
+    };
+    if batch.status != BatchStatus::Preparing {
+        return Ok(batch.total);
+    }
+    let criteria: Criteria = serde_json::from_value(batch.criteria.clone()).map_err(DomainError::internal)?;
+    let statuses = if criteria.statuses.is_empty() {
+        vec![CertificateStatus::Active, CertificateStatus::Expired]
+    } else {
+        criteria.statuses.clone()
+    };
+    let mut after = 0i64;
+    loop {
+        let status_now = bulk_notice_batch::Entity::find_by_id(batch_id).one(&ctx.db).await?.map(|b| b.status);
+        if status_now == Some(BatchStatus::Cancelled) {
+            return Ok(0);
+        }
+        let mut q = certificate::Entity::find()
+            .select_only()
+            .column_as(certificate::Column::Id, "certificate_id")
+            .column(certificate::Column::Number)
+            .column(certificate::Column::ExpiresOn)
+            .column(certificate::Column::AccountId)
+            .column(application::Column::Email)
+            .column(application::Column::GivenName)
+            .join(sea_orm::JoinType::InnerJoin, certificate::Relation::Candidacy.def())
+            .join(sea_orm::JoinType::InnerJoin, candidacy::Relation::Application.def())
+            .filter(certificate::Column::Id.gt(after))
+            .filter(certificate::Column::Status.is_in(statuses.clone()))
+            .order_by_asc(certificate::Column::Id)
+            .limit(PAGE);
+        if let Some(from) = criteria.expiring_from {
+            q = q.filter(certificate::Column::ExpiresOn.gte(from));
+        }
+        if let Some(to) = criteria.expiring_to {
+            q = q.filter(certificate::Column::ExpiresOn.lte(to));
+        }
+        if let Some(state) = &criteria.state {
+            q = q.filter(application::Column::State.eq(state.clone()));
+        }
+        if criteria.not_renewed {
+            q = q.filter(
+                certificate::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(renewal::Column::CertificateId)
+                        .from(renewal::Entity)
+                        .and_where(Expr::col(renewal::Column::Status).eq(RenewalStatus::Submitted))
+                        .to_owned(),
+                ),
+            );
+        }
+        let page: Vec<Holder> = q.into_model::<Holder>().all(&ctx.db).await?;
+        let Some(last) = page.last() else { break };
+        after = last.certificate_id;
+        let now = ctx.now();
+        let rows: Vec<notification::ActiveModel> = page
+            .iter()
+            .map(|h| notification::ActiveModel {
+                idempotency_key: Set(format!("renewal_notice:{batch_id}:{}", h.certificate_id)),
+                account_id: Set(Some(h.account_id)),
+                to_email: Set(h.email.clone()),
+                to_name: Set(Some(h.given_name.clone())),
+                template: Set(EmailTemplate::RenewalNotice.name().to_owned()),
+                params: Set(json!({
+                    "name": h.given_name,
+                    "number": h.number,
+                    "expires_on": h.expires_on.to_string(),
+                    "message": criteria.message.clone().unwrap_or_default(),
+                })),
+                secret: Set(None),
+                status: Set(NotificationStatus::Pending),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                pushed_at: Set(None),
+                claimed_by: Set(None),
+                claimed_at: Set(None),
+                sent_at: Set(None),
+                last_error: Set(None),
+                batch_id: Set(Some(batch_id)),
+                created_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        notification::Entity::insert_many(rows)
+            .on_conflict(OnConflict::column(notification::Column::IdempotencyKey).do_nothing().to_owned())
+            .exec_without_returning(&ctx.db)
+            .await?;
+        ctx.outbox_written();
+        if (page.len() as u64) < PAGE {
+            break;
+        }
+    }
+    let total = count(&ctx.db, batch_id, None).await?;
+    let now = ctx.now();
+    bulk_notice_batch::Entity::update_many()
+        .col_expr(bulk_notice_batch::Column::Status, Expr::value(BatchStatus::Sending))
+        .col_expr(bulk_notice_batch::Column::Total, Expr::value(total))
+        .col_expr(bulk_notice_batch::Column::PreparedAt, Expr::value(now))
+        .filter(bulk_notice_batch::Column::Id.eq(batch_id))
+        .filter(bulk_notice_batch::Column::Status.eq(BatchStatus::Preparing))
+        .exec(&ctx.db)
+        .await?;
+    Ok(total)
+}
+
+async fn count<C: ConnectionTrait>(db: &C, batch_id: i64, status: Option<NotificationStatus>) -> DomainResult<i64> {
+    use sea_orm::PaginatorTrait;
+    let mut q = notification::Entity::find().filter(notification::Column::BatchId.eq(batch_id));
+    if let Some(s) = status {
+        q = q.filter(notification::Column::Status.eq(s));
+    }
+    Ok(q.count(db).await? as i64)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct StatusCount {
+    status: String,
+    n: i64,
+}
+
+/// Where a batch stands. Marks it completed once nothing remains.
+pub async fn progress(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResult<Progress> {
+    staff(actor)?;
+    let counts = notification::Entity::find()
+        .select_only()
+        .column(notification::Column::Status)
+        .column_as(Expr::col(notification::Column::Id).count(), "n")
+        .filter(notification::Column::BatchId.eq(batch_id))
+        .group_by(notification::Column::Status)
+        .into_model::<StatusCount>()
+        .all(&ctx.db)
+        .await?;
+    let of = |s: &str| counts.iter().filter(|c| c.status == s).map(|c| c.n).sum::<i64>();
+    let (pending, sending, sent, failed, cancelled) = (of("pending"), of("sending"), of("sent"), of("failed"), of("cancelled"));
+    let mut batch = bulk_notice_batch::Entity::find_by_id(batch_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(DomainError::NotFound("bulk notice batch"))?;
+    let total = pending + sending + sent + failed + cancelled;
+    if batch.status == BatchStatus::Sending && pending + sending == 0 {
+        let now = ctx.now();
+        bulk_notice_batch::Entity::update_many()
+            .col_expr(bulk_notice_batch::Column::Status, Expr::value(BatchStatus::Completed))
+            .col_expr(bulk_notice_batch::Column::CompletedAt, Expr::value(now))
+            .filter(bulk_notice_batch::Column::Id.eq(batch_id))
+            .filter(bulk_notice_batch::Column::Status.eq(BatchStatus::Sending))
+            .exec(&ctx.db)
+            .await?;
+        batch.status = BatchStatus::Completed;
+        batch.completed_at = Some(now);
+    }
+    let total = if batch.status == BatchStatus::Preparing { total } else { std::cmp::max(batch.total, total) };
+    Ok(Progress {
+        total,
+        queued: pending + sending,
+        sent,
+        failed,
+        cancelled,
+        remaining: total - sent - failed - cancelled,
+        batch,
+    })
+}
+
+/// Cancels a batch: messages not yet sent are not sent.
+pub async fn cancel(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResult<Progress> {
+    staff(actor)?;
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    let batch = bulk_notice_batch::Entity::find_by_id(batch_id).one(&txn).await?.ok_or(DomainError::NotFound("bulk notice batch"))?;
+    if matches!(batch.status, BatchStatus::Completed | BatchStatus::Cancelled) {
+        return Err(DomainError::invalid(Violation::new("BATCH_FINISHED", "This batch has already finished.")));
+    }
+    let mut am: bulk_notice_batch::ActiveModel = batch.clone().into();
+    am.status = Set(BatchStatus::Cancelled);
+    am.cancelled_at = Set(Some(now));
+    am.update(&txn).await?;
+    notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Cancelled))
+        .filter(notification::Column::BatchId.eq(batch_id))
+        .filter(notification::Column::Status.eq(NotificationStatus::Pending))
+        .exec(&txn)
+        .await?;
+    AuditEntry::new("bulk_notice.cancel", "bulk_notice_batch", batch_id)
+        .before(json!({ "status": batch.status }))
+        .after(json!({ "status": BatchStatus::Cancelled }))
+        .write(&txn, actor, now)
+        .await?;
+    txn.commit().await?;
+    progress(ctx, actor, batch_id).await
+}
+
+/// Sends a batch's failed messages again.
+pub async fn retry_failures(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResult<Progress> {
+    staff(actor)?;
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    let batch = bulk_notice_batch::Entity::find_by_id(batch_id).one(&txn).await?.ok_or(DomainError::NotFound("bulk notice batch"))?;
+    if batch.status == BatchStatus::Cancelled {
+        return Err(DomainError::invalid(Violation::new("BATCH_CANCELLED", "This batch was cancelled.")));
+    }
+    let retried = notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Pending))
+        .col_expr(notification::Column::Attempts, Expr::value(0))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(notification::Column::PushedAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
+        .filter(notification::Column::BatchId.eq(batch_id))
+        .filter(notification::Column::Status.eq(NotificationStatus::Failed))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if batch.status == BatchStatus::Completed && retried > 0 {
+        let mut am: bulk_notice_batch::ActiveModel = batch.clone().into();
+        am.status = Set(BatchStatus::Sending);
+        am.completed_at = Set(None);
+        am.update(&txn).await?;
+    }
+    AuditEntry::new("bulk_notice.retry_failures", "bulk_notice_batch", batch_id)
+        .after(json!({ "retried": retried }))
+        .write(&txn, actor, now)
+        .await?;
+    txn.commit().await?;
+    ctx.outbox_written();
+    progress(ctx, actor, batch_id).await
+}
+
+/// Batches, newest first.
+pub async fn list(ctx: &Context, actor: &Actor, limit: u64) -> DomainResult<Vec<bulk_notice_batch::Model>> {
+    staff(actor)?;
+    Ok(bulk_notice_batch::Entity::find()
+        .order_by_desc(bulk_notice_batch::Column::Id)
+        .limit(limit)
+        .all(&ctx.db)
+        .await?)
+}

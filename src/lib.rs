@@ -33,6 +33,8 @@ pub enum StartError {
     #[error(transparent)]
     Documents(#[from] infra::documents::StoreError),
     #[error(transparent)]
+    Key(#[from] infra::keys::KeyError),
+    #[error(transparent)]
     Mailer(#[from] worker::mailer::MailerConfigError),
     #[error(transparent)]
     Templates(#[from] worker::templates::RenderError),
@@ -97,7 +99,11 @@ pub async fn connect(
     }
     let queue = JobQueue::connect(settings).await?;
     let documents = infra::documents::open(settings)?;
-    Ok((domain::Context::new(db, clock, programme, documents), queue))
+    let key = infra::keys::credential_key(settings)?;
+    let services = domain::Context::new(db, clock, programme, documents)
+        .with_public_url(&settings.public_url)
+        .with_credential_key(key);
+    Ok((services, queue))
 }
 
 /// Starts the parts of `role`, with `timing` for the delivery machinery.

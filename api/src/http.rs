@@ -178,3 +178,129 @@ fn client_ip(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Option<
         .filter(|v| !v.is_empty())
         .or_else(|| peer.map(|p| p.ip().to_string()))
 }
+
+/// A public status list credential (`revocation` or `message`), for verifiers.
+pub async fn status_list(
+    State(app): State<AppState>,
+    axum::extract::Path(purpose): axum::extract::Path<String>,
+) -> Response {
+    let purpose = match purpose.as_str() {
+        "revocation" => credentials::StatusPurpose::Revocation,
+        "message" => credentials::StatusPurpose::Message,
+        _ => return (StatusCode::NOT_FOUND, "No such status list.").into_response(),
+    };
+    match domain::services::credentials::status_list(&app.services, purpose).await {
+        Ok(list) => {
+            let mut response = Json(list).into_response();
+            if let Ok(v) = "public, max-age=300".parse() {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::CACHE_CONTROL, v);
+            }
+            response
+        }
+        Err(e) => {
+            let err = crate::error::to_gql(e);
+            (StatusCode::INTERNAL_SERVER_ERROR, err.message).into_response()
+        }
+    }
+}
+
+/// GraphQL subscriptions over WebSocket (graphql-ws and the older graphql-transport-ws
+/// protocols). The bearer token travels in the `connection_init` payload as
+/// `{"Authorization": "Bearer <token>"}`, since browsers cannot set headers on a WebSocket.
+pub async fn graphql_ws(
+    State(app): State<AppState>,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let services = app.services.clone();
+            async_graphql_axum::GraphQLWebSocket::new(stream, app.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = payload
+                        .as_object()
+                        .and_then(|o| {
+                            o.iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                        })
+                        .and_then(|(_, v)| v.as_str())
+                        .map(str::to_owned);
+                    let mut headers = HeaderMap::new();
+                    if let Some(t) = token
+                        && let Ok(v) = t.parse()
+                    {
+                        headers.insert(axum::http::header::AUTHORIZATION, v);
+                    }
+                    let actor = match auth::caller(&services, &headers).await {
+                        Ok(Caller::Known(actor)) => actor,
+                        Ok(Caller::Rejected) => {
+                            return Err(async_graphql::Error::new(
+                                "This sign-in has expired or was ended. Sign in again.",
+                            ));
+                        }
+                        Err(e) => return Err(crate::error::to_gql(e)),
+                    };
+                    let mut data = async_graphql::Data::default();
+                    data.insert(actor);
+                    data.insert(Loaders::new(&services));
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// A report as CSV (`GET /reports/{name}.csv`). Staff only.
+pub async fn report_csv(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let Some(name) = file.strip_suffix(".csv") else {
+        return (StatusCode::NOT_FOUND, "Reports are served as <name>.csv.").into_response();
+    };
+    let actor = match auth::caller(&app.services, &headers).await {
+        Ok(Caller::Known(actor)) => actor,
+        Ok(Caller::Rejected) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                "This sign-in has expired or was ended. Sign in again.",
+            )
+                .into_response();
+        }
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::error::to_gql(e).message,
+            )
+                .into_response();
+        }
+    };
+    match domain::services::reports::report(&app.services, &actor, name).await {
+        Ok(table) => {
+            let mut response = table.to_csv().into_response();
+            let h = response.headers_mut();
+            if let Ok(v) = "text/csv; charset=utf-8".parse() {
+                h.insert(axum::http::header::CONTENT_TYPE, v);
+            }
+            if let Ok(v) = format!("attachment; filename=\"{name}.csv\"").parse() {
+                h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+            }
+            response
+        }
+        Err(domain::DomainError::NotFound(_)) => {
+            (StatusCode::NOT_FOUND, "No such report.").into_response()
+        }
+        Err(domain::DomainError::Unauthenticated) => {
+            (StatusCode::UNAUTHORIZED, "Sign in to read reports.").into_response()
+        }
+        Err(domain::DomainError::Forbidden(m)) => (StatusCode::FORBIDDEN, m).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            crate::error::to_gql(e).message,
+        )
+            .into_response(),
+    }
+}

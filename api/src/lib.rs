@@ -50,7 +50,10 @@ pub fn router(state: AppState) -> Router {
                 .post(http::graphql)
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
+        .route("/graphql/ws", get(http::graphql_ws))
         .route("/documents/{id}", get(http::document))
+        .route("/credentials/status/{purpose}", get(http::status_list))
+        .route("/reports/{file}", get(http::report_csv))
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .with_state(state)

@@ -38,6 +38,9 @@ pub struct Model {
     pub prepared_at: Option<DateTimeUtc>,
     pub cancelled_at: Option<DateTimeUtc>,
     pub completed_at: Option<DateTimeUtc>,
+    /// Chosen by the client (m0007): the same key twice returns the first batch.
+    #[sea_orm(unique)]
+    pub idempotency_key: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

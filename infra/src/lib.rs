@@ -3,6 +3,7 @@
 
 pub mod database;
 pub mod documents;
+pub mod keys;
 pub mod queue;
 pub mod settings;
 

@@ -49,6 +49,10 @@ pub struct Settings {
     /// `DOCUMENT_STORE_URL`: `s3://bucket[/prefix]` or `file:///path`; when unset,
     /// `<DATA_DIR>/documents`.
     pub document_store_url: Option<String>,
+    /// `CREDENTIAL_SIGNING_KEY`: the Ed25519 seed (base64url) credentials are signed with;
+    /// when unset, one is generated on first start and kept in
+    /// `<DATA_DIR>/credential-signing-key`.
+    pub credential_signing_key: Option<String>,
 }
 
 /// A variable was set to something unusable.
@@ -129,6 +133,7 @@ impl Settings {
             migrate_on_start: flag("MIGRATE_ON_START", true)?,
             programme_config: var("LSSCP_PROGRAMME_CONFIG").map(PathBuf::from),
             document_store_url: var("DOCUMENT_STORE_URL"),
+            credential_signing_key: var("CREDENTIAL_SIGNING_KEY"),
             data_dir,
         })
     }

@@ -12,6 +12,7 @@ mod m0003_candidates;
 mod m0004_providers_and_courses;
 mod m0005_portfolio_review;
 mod m0006_records_and_money;
+mod m0007_batch_idempotency;
 mod schema_helpers;
 
 /// Runs the migrations in order.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_providers_and_courses::Migration),
             Box::new(m0005_portfolio_review::Migration),
             Box::new(m0006_records_and_money::Migration),
+            Box::new(m0007_batch_idempotency::Migration),
         ]
     }
 }

@@ -15,8 +15,10 @@ pub mod payments;
 pub mod portfolios;
 pub mod providers;
 pub mod records;
+pub mod renewals;
+pub mod reports;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, Schema};
 use domain::Actor;
 
 /// Every query, by area.
@@ -33,6 +35,8 @@ pub struct Query(
     car::CarQuery,
     evaluators::EvaluatorQuery,
     portfolios::PortfolioQuery,
+    renewals::RenewalQuery,
+    reports::ReportQuery,
 );
 
 /// Every mutation, by area.
@@ -50,10 +54,12 @@ pub struct Mutation(
     car::CarMutation,
     evaluators::EvaluatorMutation,
     portfolios::PortfolioMutation,
+    renewals::RenewalMutation,
+    reports::ReportMutation,
 );
 
 /// The schema type served at `/graphql`.
-pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type ApiSchema = Schema<Query, Mutation, renewals::Subscription>;
 
 /// Limits that keep one request from costing the server too much.
 #[derive(Debug, Clone, Copy)]
@@ -66,13 +72,17 @@ pub struct Limits {
 /// Builds the schema. `services` is the domain context every resolver reaches through
 /// [`services`].
 pub fn build(services: domain::Context, limits: Limits) -> ApiSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(services)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(64)
-        .limit_directives(16)
-        .extension(crate::guard::ErrorCodes);
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        renewals::Subscription,
+    )
+    .data(services)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(64)
+    .limit_directives(16)
+    .extension(crate::guard::ErrorCodes);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
@@ -81,9 +91,13 @@ pub fn build(services: domain::Context, limits: Limits) -> ApiSchema {
 
 /// The SDL as checked in at `api/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        renewals::Subscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// The domain context.

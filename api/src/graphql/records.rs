@@ -237,6 +237,27 @@ impl RecordQuery {
         ))
     }
 
+    /// The signed Open Badges 3.0 credential of a certificate's current period, for the
+    /// holder to keep and share: any standard verifier checks it offline, and reads its
+    /// status from the public status lists. The holder or staff.
+    async fn certificate_credential(
+        &self,
+        ctx: &Context<'_>,
+        certificate_id: ID,
+    ) -> Result<async_graphql::Json<serde_json::Value>> {
+        let id = parse_id(&certificate_id, "certificate")?;
+        domain::services::credentials::export(services(ctx), actor(ctx), id)
+            .await
+            .gql()
+            .map(async_graphql::Json)
+    }
+
+    /// Public: the programme's issuer identifier (a `did:key`), against which verifiers
+    /// check credentials.
+    async fn credential_issuer(&self, ctx: &Context<'_>) -> String {
+        services(ctx).credential_key.did()
+    }
+
     /// Course-completion evidence for staff to work through, oldest first.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn course_completions(

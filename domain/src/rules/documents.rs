@@ -125,7 +125,7 @@ pub fn check_upload(
         )
         .on("file"));
     };
-    if !rules.allowed_types.iter().any(|t| *t == media_type) {
+    if !rules.allowed_types.contains(&media_type) {
         return Err(Violation::new(
             "FILE_TYPE_NOT_ALLOWED",
             format!(

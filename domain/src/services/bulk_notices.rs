@@ -19,8 +19,8 @@ use entity::certificate::{self, CertificateStatus};
 use entity::notification::{self, NotificationStatus};
 use entity::renewal::{self, RenewalStatus};
 use entity::{application, candidacy};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::ExprTrait;
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
@@ -67,23 +67,40 @@ pub struct Progress {
 }
 
 fn staff(actor: &Actor) -> DomainResult<()> {
-    actor.require_staff()?.ok_or_else(|| DomainError::forbidden("Staff send bulk notices."))?;
+    actor
+        .require_staff()?
+        .ok_or_else(|| DomainError::forbidden("Staff send bulk notices."))?;
     Ok(())
 }
 
 /// Records a batch and queues its fan-out. The same `idempotency_key` twice returns the
 /// first batch.
-pub async fn create(ctx: &Context, actor: &Actor, mut criteria: Criteria, idempotency_key: Option<String>) -> DomainResult<bulk_notice_batch::Model> {
+pub async fn create(
+    ctx: &Context,
+    actor: &Actor,
+    mut criteria: Criteria,
+    idempotency_key: Option<String>,
+) -> DomainResult<bulk_notice_batch::Model> {
     staff(actor)?;
     let viewer = actor.viewer()?.clone();
     criteria.message = optional("message", "The message", criteria.message.as_deref(), 2_000)?;
-    criteria.state = criteria.state.map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty());
+    criteria.state = criteria
+        .state
+        .map(|s| s.trim().to_uppercase())
+        .filter(|s| !s.is_empty());
     if let (Some(from), Some(to)) = (criteria.expiring_from, criteria.expiring_to)
         && from > to
     {
-        return Err(DomainError::invalid(Violation::new("EMPTY_RANGE", "The range ends before it starts.").on("expiringTo")));
+        return Err(DomainError::invalid(
+            Violation::new("EMPTY_RANGE", "The range ends before it starts.").on("expiringTo"),
+        ));
     }
-    let key = optional("idempotencyKey", "The idempotency key", idempotency_key.as_deref(), 200)?;
+    let key = optional(
+        "idempotencyKey",
+        "The idempotency key",
+        idempotency_key.as_deref(),
+        200,
+    )?;
     let now = ctx.now();
     let txn = ctx.db.begin().await?;
     if let Some(k) = &key
@@ -110,12 +127,16 @@ pub async fn create(ctx: &Context, actor: &Actor, mut criteria: Criteria, idempo
     }
     .insert(&txn)
     .await?;
-    outbox::queue_task(&txn, now, Task {
-        kind: TASK_KIND,
-        key: format!("{TASK_KIND}:{}", batch.id),
-        subject_id: Some(batch.id),
-        payload: json!({ "batchId": batch.id }),
-    })
+    outbox::queue_task(
+        &txn,
+        now,
+        Task {
+            kind: TASK_KIND,
+            key: format!("{TASK_KIND}:{}", batch.id),
+            subject_id: Some(batch.id),
+            payload: json!({ "batchId": batch.id }),
+        },
+    )
     .await?;
     AuditEntry::new("bulk_notice.create", "bulk_notice_batch", batch.id)
         .after(batch.criteria.clone())
@@ -139,13 +160,17 @@ struct Holder {
 /// Writes the batch's messages, a page at a time, and marks it sending. Safe to run again:
 /// it resumes, and writes nothing twice. Stops early if the batch was cancelled.
 pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
-    let Some(batch) = bulk_notice_batch::Entity::find_by_id(batch_id).one(&ctx.db).await? else {
+    let Some(batch) = bulk_notice_batch::Entity::find_by_id(batch_id)
+        .one(&ctx.db)
+        .await?
+    else {
         return Ok(0);
     };
     if batch.status != BatchStatus::Preparing {
         return Ok(batch.total);
     }
-    let criteria: Criteria = serde_json::from_value(batch.criteria.clone()).map_err(DomainError::internal)?;
+    let criteria: Criteria =
+        serde_json::from_value(batch.criteria.clone()).map_err(DomainError::internal)?;
     let statuses = if criteria.statuses.is_empty() {
         vec![CertificateStatus::Active, CertificateStatus::Expired]
     } else {
@@ -153,7 +178,10 @@ pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
     };
     let mut after = 0i64;
     loop {
-        let status_now = bulk_notice_batch::Entity::find_by_id(batch_id).one(&ctx.db).await?.map(|b| b.status);
+        let status_now = bulk_notice_batch::Entity::find_by_id(batch_id)
+            .one(&ctx.db)
+            .await?
+            .map(|b| b.status);
         if status_now == Some(BatchStatus::Cancelled) {
             return Ok(0);
         }
@@ -165,8 +193,14 @@ pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
             .column(certificate::Column::AccountId)
             .column(application::Column::Email)
             .column(application::Column::GivenName)
-            .join(sea_orm::JoinType::InnerJoin, certificate::Relation::Candidacy.def())
-            .join(sea_orm::JoinType::InnerJoin, candidacy::Relation::Application.def())
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                certificate::Relation::Candidacy.def(),
+            )
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                candidacy::Relation::Application.def(),
+            )
             .filter(certificate::Column::Id.gt(after))
             .filter(certificate::Column::Status.is_in(statuses.clone()))
             .order_by_asc(certificate::Column::Id)
@@ -224,7 +258,11 @@ pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
             })
             .collect();
         notification::Entity::insert_many(rows)
-            .on_conflict(OnConflict::column(notification::Column::IdempotencyKey).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::column(notification::Column::IdempotencyKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_without_returning(&ctx.db)
             .await?;
         ctx.outbox_written();
@@ -235,7 +273,10 @@ pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
     let total = count(&ctx.db, batch_id, None).await?;
     let now = ctx.now();
     bulk_notice_batch::Entity::update_many()
-        .col_expr(bulk_notice_batch::Column::Status, Expr::value(BatchStatus::Sending))
+        .col_expr(
+            bulk_notice_batch::Column::Status,
+            Expr::value(BatchStatus::Sending),
+        )
         .col_expr(bulk_notice_batch::Column::Total, Expr::value(total))
         .col_expr(bulk_notice_batch::Column::PreparedAt, Expr::value(now))
         .filter(bulk_notice_batch::Column::Id.eq(batch_id))
@@ -245,7 +286,11 @@ pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
     Ok(total)
 }
 
-async fn count<C: ConnectionTrait>(db: &C, batch_id: i64, status: Option<NotificationStatus>) -> DomainResult<i64> {
+async fn count<C: ConnectionTrait>(
+    db: &C,
+    batch_id: i64,
+    status: Option<NotificationStatus>,
+) -> DomainResult<i64> {
     use sea_orm::PaginatorTrait;
     let mut q = notification::Entity::find().filter(notification::Column::BatchId.eq(batch_id));
     if let Some(s) = status {
@@ -272,8 +317,20 @@ pub async fn progress(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResu
         .into_model::<StatusCount>()
         .all(&ctx.db)
         .await?;
-    let of = |s: &str| counts.iter().filter(|c| c.status == s).map(|c| c.n).sum::<i64>();
-    let (pending, sending, sent, failed, cancelled) = (of("pending"), of("sending"), of("sent"), of("failed"), of("cancelled"));
+    let of = |s: &str| {
+        counts
+            .iter()
+            .filter(|c| c.status == s)
+            .map(|c| c.n)
+            .sum::<i64>()
+    };
+    let (pending, sending, sent, failed, cancelled) = (
+        of("pending"),
+        of("sending"),
+        of("sent"),
+        of("failed"),
+        of("cancelled"),
+    );
     let mut batch = bulk_notice_batch::Entity::find_by_id(batch_id)
         .one(&ctx.db)
         .await?
@@ -282,7 +339,10 @@ pub async fn progress(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResu
     if batch.status == BatchStatus::Sending && pending + sending == 0 {
         let now = ctx.now();
         bulk_notice_batch::Entity::update_many()
-            .col_expr(bulk_notice_batch::Column::Status, Expr::value(BatchStatus::Completed))
+            .col_expr(
+                bulk_notice_batch::Column::Status,
+                Expr::value(BatchStatus::Completed),
+            )
             .col_expr(bulk_notice_batch::Column::CompletedAt, Expr::value(now))
             .filter(bulk_notice_batch::Column::Id.eq(batch_id))
             .filter(bulk_notice_batch::Column::Status.eq(BatchStatus::Sending))
@@ -291,7 +351,11 @@ pub async fn progress(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResu
         batch.status = BatchStatus::Completed;
         batch.completed_at = Some(now);
     }
-    let total = if batch.status == BatchStatus::Preparing { total } else { std::cmp::max(batch.total, total) };
+    let total = if batch.status == BatchStatus::Preparing {
+        total
+    } else {
+        std::cmp::max(batch.total, total)
+    };
     Ok(Progress {
         total,
         queued: pending + sending,
@@ -308,16 +372,28 @@ pub async fn cancel(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResult
     staff(actor)?;
     let now = ctx.now();
     let txn = ctx.db.begin().await?;
-    let batch = bulk_notice_batch::Entity::find_by_id(batch_id).one(&txn).await?.ok_or(DomainError::NotFound("bulk notice batch"))?;
-    if matches!(batch.status, BatchStatus::Completed | BatchStatus::Cancelled) {
-        return Err(DomainError::invalid(Violation::new("BATCH_FINISHED", "This batch has already finished.")));
+    let batch = bulk_notice_batch::Entity::find_by_id(batch_id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("bulk notice batch"))?;
+    if matches!(
+        batch.status,
+        BatchStatus::Completed | BatchStatus::Cancelled
+    ) {
+        return Err(DomainError::invalid(Violation::new(
+            "BATCH_FINISHED",
+            "This batch has already finished.",
+        )));
     }
     let mut am: bulk_notice_batch::ActiveModel = batch.clone().into();
     am.status = Set(BatchStatus::Cancelled);
     am.cancelled_at = Set(Some(now));
     am.update(&txn).await?;
     notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Cancelled))
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(NotificationStatus::Cancelled),
+        )
         .filter(notification::Column::BatchId.eq(batch_id))
         .filter(notification::Column::Status.eq(NotificationStatus::Pending))
         .exec(&txn)
@@ -336,15 +412,27 @@ pub async fn retry_failures(ctx: &Context, actor: &Actor, batch_id: i64) -> Doma
     staff(actor)?;
     let now = ctx.now();
     let txn = ctx.db.begin().await?;
-    let batch = bulk_notice_batch::Entity::find_by_id(batch_id).one(&txn).await?.ok_or(DomainError::NotFound("bulk notice batch"))?;
+    let batch = bulk_notice_batch::Entity::find_by_id(batch_id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("bulk notice batch"))?;
     if batch.status == BatchStatus::Cancelled {
-        return Err(DomainError::invalid(Violation::new("BATCH_CANCELLED", "This batch was cancelled.")));
+        return Err(DomainError::invalid(Violation::new(
+            "BATCH_CANCELLED",
+            "This batch was cancelled.",
+        )));
     }
     let retried = notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Pending))
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(NotificationStatus::Pending),
+        )
         .col_expr(notification::Column::Attempts, Expr::value(0))
         .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(notification::Column::PushedAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
+        .col_expr(
+            notification::Column::PushedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
         .filter(notification::Column::BatchId.eq(batch_id))
         .filter(notification::Column::Status.eq(NotificationStatus::Failed))
         .exec(&txn)
@@ -366,7 +454,11 @@ pub async fn retry_failures(ctx: &Context, actor: &Actor, batch_id: i64) -> Doma
 }
 
 /// Batches, newest first.
-pub async fn list(ctx: &Context, actor: &Actor, limit: u64) -> DomainResult<Vec<bulk_notice_batch::Model>> {
+pub async fn list(
+    ctx: &Context,
+    actor: &Actor,
+    limit: u64,
+) -> DomainResult<Vec<bulk_notice_batch::Model>> {
     staff(actor)?;
     Ok(bulk_notice_batch::Entity::find()
         .order_by_desc(bulk_notice_batch::Column::Id)

@@ -19,7 +19,12 @@ pub fn status_list_url(ctx: &Context, purpose: StatusPurpose) -> String {
 }
 
 /// A period's status as of today.
-fn status_of(cert: &certificate::Model, period: &certificate_period::Model, latest: &certificate_period::Model, today: chrono::NaiveDate) -> CredentialStatus {
+fn status_of(
+    cert: &certificate::Model,
+    period: &certificate_period::Model,
+    latest: &certificate_period::Model,
+    today: chrono::NaiveDate,
+) -> CredentialStatus {
     if cert.status == CertificateStatus::Revoked {
         CredentialStatus::Revoked
     } else if period.id != latest.id {
@@ -50,7 +55,10 @@ pub async fn export(ctx: &Context, actor: &Actor, certificate_id: i64) -> Domain
         .all(&ctx.db)
         .await?
         .into_iter()
-        .filter_map(|a| cat.set(a.set_id).map(|s| (!s.set.required, s.set.position, s.set.name.clone())))
+        .filter_map(|a| {
+            cat.set(a.set_id)
+                .map(|s| (!s.set.required, s.set.position, s.set.name.clone()))
+        })
         .collect();
     sets.sort();
     let facts = CertificateFacts {
@@ -61,13 +69,20 @@ pub async fn export(ctx: &Context, actor: &Actor, certificate_id: i64) -> Domain
         period_start: period.starts_on,
         period_expiry: period.expires_on,
         achieved_sets: sets.into_iter().map(|(_, _, name)| name).collect(),
-        credential_id: format!("{}/credentials/{}/{}", ctx.public_url, cert.number, period.id),
-        achievement_id: format!("{}/achievements/certified-library-support-staff", ctx.public_url),
+        credential_id: format!(
+            "{}/credentials/{}/{}",
+            ctx.public_url, cert.number, period.id
+        ),
+        achievement_id: format!(
+            "{}/achievements/certified-library-support-staff",
+            ctx.public_url
+        ),
         revocation_list_url: status_list_url(ctx, StatusPurpose::Revocation),
         message_list_url: status_list_url(ctx, StatusPurpose::Message),
         status_index: usize::try_from(period.status_list_index).map_err(DomainError::internal)?,
     };
-    credentials::certificate_credential(&ctx.credential_key, &facts, ctx.now()).map_err(DomainError::internal)
+    credentials::certificate_credential(&ctx.credential_key, &facts, ctx.now())
+        .map_err(DomainError::internal)
 }
 
 /// The signed status list credential for `purpose`, as of now: public.
@@ -91,7 +106,11 @@ pub async fn status_list(ctx: &Context, purpose: StatusPurpose) -> DomainResult<
         }
     }
     let mut list = StatusList::for_purpose(purpose);
-    let needed = periods.iter().map(|p| p.status_list_index as usize + 1).max().unwrap_or(0);
+    let needed = periods
+        .iter()
+        .map(|p| p.status_list_index as usize + 1)
+        .max()
+        .unwrap_or(0);
     if needed > list.capacity() {
         // Grow in whole minimum-size steps, so the list's length says nothing about how
         // many certificates exist beyond that.
@@ -101,14 +120,25 @@ pub async fn status_list(ctx: &Context, purpose: StatusPurpose) -> DomainResult<
         list = StatusList::new(entries * usize::from(size), size).map_err(DomainError::internal)?;
     }
     for p in &periods {
-        let (Some(cert), Some(last)) = (certs.get(&p.certificate_id), latest.get(&p.certificate_id)) else { continue };
+        let (Some(cert), Some(last)) =
+            (certs.get(&p.certificate_id), latest.get(&p.certificate_id))
+        else {
+            continue;
+        };
         let status = status_of(cert, p, last, today);
         let value = match purpose {
             StatusPurpose::Revocation => status.revocation_bit(),
             StatusPurpose::Message => status.message_code(),
         };
-        list.set(p.status_list_index as usize, value).map_err(DomainError::internal)?;
+        list.set(p.status_list_index as usize, value)
+            .map_err(DomainError::internal)?;
     }
-    credentials::status_list_credential(&ctx.credential_key, &status_list_url(ctx, purpose), purpose, &list, ctx.now())
-        .map_err(DomainError::internal)
+    credentials::status_list_credential(
+        &ctx.credential_key,
+        &status_list_url(ctx, purpose),
+        purpose,
+        &list,
+        ctx.now(),
+    )
+    .map_err(DomainError::internal)
 }

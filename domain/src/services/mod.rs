@@ -25,6 +25,7 @@ pub mod progress;
 pub mod providers;
 pub mod relay;
 pub mod renewals;
+pub mod reports;
 pub mod reviews;
 pub mod search;
 pub mod tasks;

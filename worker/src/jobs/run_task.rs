@@ -5,7 +5,7 @@
 use crate::State;
 use apalis::prelude::{BoxDynError, Data};
 use domain::jobs::RunTask;
-use domain::services::{assignment, tasks};
+use domain::services::{assignment, bulk_notices, tasks};
 
 pub async fn handle(job: RunTask, state: Data<State>) -> Result<(), BoxDynError> {
     let state: &State = &state;
@@ -21,6 +21,13 @@ pub async fn handle(job: RunTask, state: Data<State>) -> Result<(), BoxDynError>
             .await
             .map(|summary| tracing::info!(?summary, "assignment run"))
             .map_err(|e| format!("{e:?}")),
+        bulk_notices::TASK_KIND => match task.subject_id {
+            Some(batch) => bulk_notices::fan_out(&state.ctx, batch)
+                .await
+                .map(|total| tracing::info!(batch, total, "bulk notice fanned out"))
+                .map_err(|e| format!("{e:?}")),
+            None => Err("bulk fan-out task without a batch".to_owned()),
+        },
         other => Err(format!("unknown task kind {other}")),
     };
     match outcome {

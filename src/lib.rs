@@ -120,7 +120,7 @@ pub async fn start(
 
     if matches!(role, Role::All | Role::Worker) {
         let mailer = match &settings.smtp_url {
-            Some(url) => worker::mailer::Mailer::smtp(url, settings.mail_concurrency as u32)?,
+            Some(url) => worker::mailer::Mailer::smtp(url, timing.send_timeout())?,
             None => worker::mailer::Mailer::files(settings.outbox_dir())?,
         };
         let state = Arc::new(worker::WorkerState {

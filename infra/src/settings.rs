@@ -102,6 +102,32 @@ fn default_worker_name() -> String {
 }
 
 impl Settings {
+    /// The embedded defaults under `data_dir`, as if no variable were set: a starting point
+    /// for code (tests, tools) that builds settings without the environment.
+    pub fn embedded(data_dir: PathBuf) -> Self {
+        Self {
+            database_url: format!("sqlite://{}/lsscp.db?mode=rwc", data_dir.display()),
+            redis_url: None,
+            queue_prefix: "lsscp".to_owned(),
+            smtp_url: None,
+            mail_from: "LSSCP <no-reply@lsscp.local>".to_owned(),
+            app_url: "http://localhost:8000".to_owned(),
+            public_url: "http://localhost:8000".to_owned(),
+            bind_addr: "127.0.0.1".to_owned(),
+            port: 8000,
+            introspection: true,
+            max_depth: 15,
+            max_complexity: 5000,
+            worker_name: default_worker_name(),
+            mail_concurrency: 8,
+            migrate_on_start: true,
+            programme_config: None,
+            document_store_url: None,
+            credential_signing_key: None,
+            data_dir,
+        }
+    }
+
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<Self, SettingsError> {
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./var".to_owned()));

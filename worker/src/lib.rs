@@ -69,6 +69,14 @@ impl Timing {
     }
 }
 
+impl Timing {
+    /// How long one SMTP send may take before it is abandoned (and retried later): well
+    /// inside the claim lease, so that no other worker takes the row while it runs.
+    pub fn send_timeout(&self) -> Duration {
+        (self.claim_lease / 2).min(Duration::from_secs(60))
+    }
+}
+
 impl Default for Timing {
     fn default() -> Self {
         Self {

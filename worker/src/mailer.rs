@@ -2,7 +2,6 @@
 
 use domain::services::notifications::Failure;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
@@ -17,7 +16,12 @@ pub struct Rendered {
 /// Where emails go.
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// One connection per message (no pool): a send abandoned at its timeout closes its
+    /// connection rather than returning it, mid-reply, to a pool.
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        timeout: std::time::Duration,
+    },
     Files(AsyncFileTransport<Tokio1Executor>),
 }
 
@@ -45,14 +49,13 @@ pub struct MailerConfigError(String);
 
 impl Mailer {
     /// An SMTP mailer from a URL such as `smtp://host:1025` or
-    /// `smtps://user:pass@host:465`, with a pool of up to `pool_size` connections.
-    pub fn smtp(url: &str, pool_size: u32) -> Result<Self, MailerConfigError> {
+    /// `smtps://user:pass@host:465`; each send is abandoned after `timeout`.
+    pub fn smtp(url: &str, timeout: std::time::Duration) -> Result<Self, MailerConfigError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| MailerConfigError(e.to_string()))?
-            .timeout(Some(std::time::Duration::from_secs(30)))
-            .pool_config(PoolConfig::new().max_size(pool_size.max(1)))
+            .timeout(Some(timeout))
             .build();
-        Ok(Self::Smtp(transport))
+        Ok(Self::Smtp { transport, timeout })
     }
 
     /// A mailer that writes each message as `<message-id>.eml` under `dir`.
@@ -92,14 +95,23 @@ impl Mailer {
             ))
             .map_err(|e| SendError::permanent(format!("cannot build message: {e}")))?;
         match self {
-            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError {
-                failure: if e.is_permanent() {
-                    Failure::Permanent
-                } else {
-                    Failure::Transient
-                },
-                message: e.to_string(),
-            }),
+            // lettre's own timeout bounds only the connect; this bounds the whole send.
+            Mailer::Smtp { transport, timeout } => {
+                match tokio::time::timeout(*timeout, transport.send(message)).await {
+                    Err(_) => Err(SendError {
+                        failure: Failure::Transient,
+                        message: format!("the SMTP server did not answer within {timeout:?}"),
+                    }),
+                    Ok(sent) => sent.map(|_| ()).map_err(|e| SendError {
+                        failure: if e.is_permanent() {
+                            Failure::Permanent
+                        } else {
+                            Failure::Transient
+                        },
+                        message: e.to_string(),
+                    }),
+                }
+            }
             Mailer::Files(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError {
                 failure: Failure::Transient,
                 message: e.to_string(),

@@ -5,6 +5,7 @@ pub mod app;
 pub mod backend;
 pub mod graphql;
 pub mod smtp;
+pub mod uploads;
 pub mod worker;
 
 pub use app::{REDELIVERY_WINDOW, TestApp};

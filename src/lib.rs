@@ -34,6 +34,8 @@ pub enum StartError {
     Documents(#[from] infra::documents::StoreError),
     #[error(transparent)]
     Key(#[from] infra::keys::KeyError),
+    #[error("cannot read the competency catalogue: {0}")]
+    Catalogue(String),
     #[error(transparent)]
     Mailer(#[from] worker::mailer::MailerConfigError),
     #[error(transparent)]
@@ -103,6 +105,11 @@ pub async fn connect(
     let services = domain::Context::new(db, clock, programme, documents)
         .with_public_url(&settings.public_url)
         .with_credential_key(key);
+    // Services read the catalogue inside their transactions; on SQLite's single connection
+    // a first, uncached read there would wait on itself. Loading it now keeps it cached.
+    domain::services::catalogue::get(&services)
+        .await
+        .map_err(|e| StartError::Catalogue(format!("{e:?}")))?;
     Ok((services, queue))
 }
 

@@ -36,6 +36,12 @@ impl Viewer {
     pub fn is_staff(&self) -> bool {
         self.has_any(&[Role::ProgramOfficer, Role::ProgramAssistant])
     }
+
+    /// Staff and the Certification Review Committee: those who see through the blind
+    /// review, to the candidates and evaluators behind it.
+    pub fn is_staff_or_crc(&self) -> bool {
+        self.is_staff() || self.has(Role::CrcMember)
+    }
 }
 
 impl Actor {

@@ -102,7 +102,9 @@ impl JobQueue {
             .queue(self.queue_name(queue))
             .heartbeat_interval(HEARTBEAT)
             .missed_heartbeats(MISSED_HEARTBEATS)
-            .persist_results(false)
+            // Acknowledging a job is what takes it out of the worker's in-flight set: an
+            // unacknowledged job would run again whenever its worker restarts.
+            .persist_results(true)
             .emit_events(false)
             .batch_size(20);
         RedisStorage::new(conn.clone()).with_config(config)
@@ -114,7 +116,7 @@ impl JobQueue {
             .queue(self.queue_name(queue))
             .heartbeat_interval(HEARTBEAT)
             .missed_heartbeats(MISSED_HEARTBEATS)
-            .persist_results(false)
+            .persist_results(true)
             .batch_size(20);
         SqliteStorage::new(pool).with_config(config)
     }
@@ -158,6 +160,53 @@ impl JobQueue {
     /// Queues a scheduled sweep to run now.
     pub async fn push_sweep(&self, sweep: Sweep) -> Result<(), QueueError> {
         self.push_all(SWEEP_QUEUE, vec![RunSweep { sweep }]).await
+    }
+
+    /// Forgets the jobs of every queue that finished (done, or given up on) more than `age`
+    /// ago, so that the queue's store does not grow with every email ever sent. Returns how
+    /// many were forgotten.
+    pub async fn vacuum(&self, age: Duration) -> Result<usize, QueueError> {
+        let mut forgotten = 0;
+        for queue in [MAIL_QUEUE, TASK_QUEUE, SWEEP_QUEUE] {
+            forgotten += match &self.backend {
+                Backend::Redis(conn) => {
+                    use apalis_core::backend::Vacuum;
+                    let mut storage = self.redis_storage::<serde_json::Value>(conn, queue);
+                    let n = storage
+                        .vacuum_before(age)
+                        .await
+                        .map_err(QueueError::from_display)?;
+                    // The set of finished ids only feeds apalis' statistics, which we do
+                    // not read; left alone it would hold every id ever run.
+                    let mut conn = conn.clone();
+                    redis::cmd("DEL")
+                        .arg(storage.get_config().done_jobs_set())
+                        .query_async::<()>(&mut conn)
+                        .await
+                        .map_err(QueueError::from_display)?;
+                    n
+                }
+                Backend::Sqlite(pool) => {
+                    let cutoff = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .saturating_sub(age)
+                        .as_secs() as i64;
+                    sea_orm::sqlx::query(
+                        "DELETE FROM Jobs WHERE job_type = ?1 AND done_at IS NOT NULL \
+                         AND done_at < ?2 AND (status IN ('Done', 'Killed') \
+                         OR (status = 'Failed' AND attempts >= max_attempts))",
+                    )
+                    .bind(self.queue_name(queue))
+                    .bind(cutoff)
+                    .execute(pool)
+                    .await
+                    .map_err(QueueError::from_display)?
+                    .rows_affected() as usize
+                }
+            };
+        }
+        Ok(forgotten)
     }
 
     /// A cheap round trip, for readiness checks.

@@ -9,6 +9,12 @@
 mod support;
 
 mod accounts;
+mod bulk_notices;
+mod candidates;
+mod car;
 mod catalogue;
+mod certificates;
+mod courses;
 mod delivery;
+mod reviews;
 mod server;

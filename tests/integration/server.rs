@@ -122,4 +122,3 @@ async fn without_introspection_types_cannot_be_read_and_graphiql_is_not_served()
         Some(10)
     );
 }
-

@@ -69,6 +69,8 @@ pub struct RecordPaymentInput {
     pub course_submission_id: Option<ID>,
     /// An application's candidate fee.
     pub application_id: Option<ID>,
+    /// A renewal's fee.
+    pub renewal_id: Option<ID>,
     /// In cents, e.g. 10000 for $100.00.
     pub amount_cents: i64,
     pub method: PaymentMethod,
@@ -94,17 +96,24 @@ impl PaymentMutation {
         ctx: &Context<'_>,
         input: RecordPaymentInput,
     ) -> Result<RecordPaymentPayload> {
-        let paid_for = match (input.course_submission_id, input.application_id) {
-            (Some(id), None) => {
+        let paid_for = match (
+            input.course_submission_id,
+            input.application_id,
+            input.renewal_id,
+        ) {
+            (Some(id), None, None) => {
                 payments::PaymentFor::CourseSubmission(parse_id(&id, "course submission")?)
             }
-            (None, Some(id)) => payments::PaymentFor::Application(parse_id(&id, "application")?),
+            (None, Some(id), None) => {
+                payments::PaymentFor::Application(parse_id(&id, "application")?)
+            }
+            (None, None, Some(id)) => payments::PaymentFor::Renewal(parse_id(&id, "renewal")?),
             _ => {
                 return Ok(RecordPaymentPayload {
                     payment: None,
                     user_errors: vec![UserError {
                         field: Some("courseSubmissionId".into()),
-                        message: "Name exactly one thing the payment is for: a course submission or an application.".into(),
+                        message: "Name exactly one thing the payment is for: a course submission, an application or a renewal.".into(),
                         code: "REQUIRED".into(),
                     }],
                 });

@@ -847,7 +847,7 @@ pub async fn roles_for<C: ConnectionTrait>(
 /// One account, if the caller may see it: the account itself, or staff.
 pub async fn account(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<account::Model> {
     let viewer = actor.viewer()?;
-    if viewer.account_id != id && !viewer.is_staff() {
+    if viewer.account_id != id && !viewer.is_staff_or_crc() {
         return Err(DomainError::NotFound("account"));
     }
     account::Entity::find_by_id(id)

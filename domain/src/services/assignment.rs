@@ -591,7 +591,7 @@ pub async fn runs(
     limit: u64,
 ) -> DomainResult<Vec<assignment_run::Model>> {
     let v = actor.viewer()?;
-    if !v.is_staff() && !v.has(Role::CrcMember) {
+    if !v.is_staff_or_crc() {
         return Err(DomainError::forbidden(
             "Staff and the CRC see assignment runs.",
         ));
@@ -610,7 +610,7 @@ pub async fn waiting_rounds(
     actor: &Actor,
 ) -> DomainResult<Vec<review_round::Model>> {
     let v = actor.viewer()?;
-    if !v.is_staff() && !v.has(Role::CrcMember) {
+    if !v.is_staff_or_crc() {
         return Err(DomainError::forbidden(
             "Staff and the CRC see the rounds waiting.",
         ));

@@ -31,7 +31,7 @@ pub async fn visible<C: ConnectionTrait>(
     match actor {
         Actor::System => Ok(c),
         Actor::Anonymous => Err(DomainError::Unauthenticated),
-        Actor::Account(v) if v.account_id == c.account_id || v.is_staff() => Ok(c),
+        Actor::Account(v) if v.account_id == c.account_id || v.is_staff_or_crc() => Ok(c),
         Actor::Account(_) => Err(DomainError::NotFound("candidacy")),
     }
 }

@@ -566,7 +566,7 @@ async fn detail_in<C: ConnectionTrait>(
         .order_by_asc(course_decision::Column::Id)
         .all(db)
         .await?;
-    let paid_cents = paid_for(db, submission.id).await?;
+    let paid_cents = paid_for(db, &submission).await?;
     Ok(SubmissionDetail {
         submission,
         course,
@@ -577,9 +577,26 @@ async fn detail_in<C: ConnectionTrait>(
     })
 }
 
-async fn paid_for<C: ConnectionTrait>(db: &C, submission_id: i64) -> DomainResult<i64> {
+/// What has been paid towards `submission`'s fee. A revision the CRC asked for carries the
+/// fee of the submission it revises, so payments recorded against any revision of the same
+/// cycle count: revisions are numbered from 1 in each cycle, so the cycle is the last
+/// `revision` submissions of the course up to this one.
+async fn paid_for<C: ConnectionTrait>(
+    db: &C,
+    submission: &course_submission::Model,
+) -> DomainResult<i64> {
+    let cycle: Vec<i64> = course_submission::Entity::find()
+        .filter(course_submission::Column::CourseId.eq(submission.course_id))
+        .filter(course_submission::Column::Id.lte(submission.id))
+        .order_by_desc(course_submission::Column::Id)
+        .limit(u64::try_from(Ord::max(submission.revision, 1)).unwrap_or(1))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     Ok(payment::Entity::find()
-        .filter(payment::Column::CourseSubmissionId.eq(submission_id))
+        .filter(payment::Column::CourseSubmissionId.is_in(cycle))
         .filter(payment::Column::Kind.eq(PaymentKind::CourseFee))
         .all(db)
         .await?
@@ -832,7 +849,7 @@ pub async fn decide(
         .await?
         .ok_or(DomainError::NotFound("course"))?;
     let fee = submission.fee_cents.unwrap_or(0);
-    let paid = paid_for(&txn, submission.id).await?;
+    let paid = paid_for(&txn, &submission).await?;
     let current = approval_on(&txn, course.id, today).await?;
     let (status, kind) = match decision {
         Decision::Approve => (SubmissionStatus::Approved, CourseDecisionKind::Approved),

@@ -196,7 +196,7 @@ pub async fn get(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<Evaluato
         .one(&ctx.db)
         .await?
         .ok_or(DomainError::NotFound("evaluator"))?;
-    if e.account_id != viewer.account_id && !viewer.is_staff() && !viewer.has(Role::CrcMember) {
+    if e.account_id != viewer.account_id && !viewer.is_staff_or_crc() {
         return Err(DomainError::NotFound("evaluator"));
     }
     let set_ids = expertise(&ctx.db, e.id).await?;
@@ -227,7 +227,7 @@ pub async fn list(
     limit: u64,
 ) -> DomainResult<Vec<EvaluatorDetail>> {
     let viewer = actor.viewer()?;
-    if !viewer.is_staff() && !viewer.has(Role::CrcMember) {
+    if !viewer.is_staff_or_crc() {
         return Err(DomainError::forbidden(
             "Staff and the CRC see the evaluators.",
         ));
@@ -415,7 +415,7 @@ async fn update(
         .one(&txn)
         .await?
         .ok_or(DomainError::NotFound("evaluator"))?;
-    if e.account_id != viewer.account_id && !viewer.is_staff() && !viewer.has(Role::CrcMember) {
+    if e.account_id != viewer.account_id && !viewer.is_staff_or_crc() {
         return Err(DomainError::NotFound("evaluator"));
     }
     let before = snapshot(&e);
@@ -463,7 +463,7 @@ pub async fn declare_conflict(
         .one(&txn)
         .await?
         .ok_or(DomainError::NotFound("evaluator"))?;
-    if e.account_id != viewer.account_id && !viewer.is_staff() && !viewer.has(Role::CrcMember) {
+    if e.account_id != viewer.account_id && !viewer.is_staff_or_crc() {
         return Err(DomainError::NotFound("evaluator"));
     }
     let (candidacy_id, institution, key, note) = match conflict {

@@ -79,7 +79,7 @@ async fn load<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(DomainError::NotFound("portfolio"))?;
-    let staff_or_crc = viewer.is_staff() || viewer.has(entity::account_role::Role::CrcMember);
+    let staff_or_crc = viewer.is_staff_or_crc();
     if c.account_id != viewer.account_id && !staff_or_crc {
         return Err(DomainError::NotFound("portfolio"));
     }
@@ -572,7 +572,12 @@ pub async fn submit(
         .after(json!({ "portfolioId": d.portfolio.id, "round": round.number }))
         .write(&txn, actor, now)
         .await?;
-    let d = detail(&txn, d.portfolio).await?;
+    // `open_round` moved the portfolio under review: show it as it is now.
+    let p = portfolio::Entity::find_by_id(d.portfolio.id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("portfolio"))?;
+    let d = detail(&txn, p).await?;
     txn.commit().await?;
     ctx.outbox_written();
     Ok((d, round))

@@ -185,8 +185,10 @@ pub async fn my_reviews(
     let mut q = review::Entity::find()
         .filter(review::Column::EvaluatorId.eq(ev.id))
         .order_by_desc(review::Column::Id);
+    // Finished includes a review taken away from them: it stays theirs to look at, as
+    // `my_review` allows, though no longer to submit.
     q = if include_finished {
-        q.filter(review::Column::Status.is_in([ReviewStatus::Assigned, ReviewStatus::Submitted]))
+        q.filter(review::Column::Status.ne(ReviewStatus::Withdrawn))
     } else {
         q.filter(review::Column::Status.eq(ReviewStatus::Assigned))
     };
@@ -721,7 +723,7 @@ pub async fn round_for_staff(
     Vec<(review::Model, Option<AssessmentView>)>,
 )> {
     let viewer = actor.viewer()?;
-    if !viewer.is_staff() && !viewer.has(Role::CrcMember) {
+    if !viewer.is_staff_or_crc() {
         return Err(DomainError::NotFound("round"));
     }
     let round = review_round::Entity::find_by_id(round_id)
@@ -960,7 +962,7 @@ pub async fn appeals(
     status: Option<AppealStatus>,
 ) -> DomainResult<Vec<appeal::Model>> {
     let viewer = actor.viewer()?;
-    if !viewer.is_staff() && !viewer.has(Role::CrcMember) {
+    if !viewer.is_staff_or_crc() {
         return Err(DomainError::forbidden("Staff and the CRC see appeals."));
     }
     let mut q = appeal::Entity::find().order_by_asc(appeal::Column::Id);

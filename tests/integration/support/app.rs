@@ -76,6 +76,13 @@ impl TestAppBuilder {
     }
 
     pub async fn start(self) -> TestApp {
+        // `TEST_LOG=debug` (any filter) shows the in-process server's and worker's logs.
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let name = unique_name();
         let dir = tempfile::Builder::new()
             .prefix("lsscp-test-")

@@ -3,7 +3,11 @@
 
 pub mod app;
 pub mod backend;
+pub mod candidates;
+pub mod certificates;
+pub mod courses;
 pub mod graphql;
+pub mod reviews;
 pub mod smtp;
 pub mod uploads;
 pub mod worker;

@@ -13,7 +13,14 @@ pub fn pdf_bytes(label: &str) -> Vec<u8> {
 impl TestApp {
     /// Uploads `bytes` as `filename` (`content_type`) with `uploadDocument`; returns the whole
     /// response.
-    pub async fn upload_raw(&self, token: &str, purpose: &str, filename: &str, content_type: &str, bytes: Vec<u8>) -> Value {
+    pub async fn upload_raw(
+        &self,
+        token: &str,
+        purpose: &str,
+        filename: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Value {
         let operations = json!({
             "query": "mutation($input: UploadDocumentInput!) { uploadDocument(input: $input) { document { id filename contentType sizeBytes sha256 url } userErrors { field message code } } }",
             "variables": { "input": { "purpose": purpose, "file": null } },
@@ -45,7 +52,13 @@ impl TestApp {
     /// Uploads a small PDF with `purpose` (e.g. `COURSE_CURRICULUM`); returns its id.
     pub async fn upload_pdf(&self, token: &str, purpose: &str, label: &str) -> String {
         let r = self
-            .upload_raw(token, purpose, &format!("{label}.pdf"), "application/pdf", pdf_bytes(label))
+            .upload_raw(
+                token,
+                purpose,
+                &format!("{label}.pdf"),
+                "application/pdf",
+                pdf_bytes(label),
+            )
             .await;
         let doc = &data(&r)["uploadDocument"]["document"];
         assert!(doc.is_object(), "upload failed: {r}");
@@ -53,7 +66,13 @@ impl TestApp {
     }
 
     /// A signed-up user to whom `officer` granted `role` (e.g. `CRC_MEMBER`).
-    pub async fn user_with_role(&self, officer: &User, email: &str, name: &str, role: &str) -> User {
+    pub async fn user_with_role(
+        &self,
+        officer: &User,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> User {
         let user = self.signed_up_user(email, name).await;
         let r = self
             .gql_as(
@@ -62,7 +81,12 @@ impl TestApp {
                 json!({ "input": { "accountId": user.id, "role": role } }),
             )
             .await;
-        assert!(data(&r)["grantRole"]["userErrors"].as_array().is_some_and(Vec::is_empty), "grant {role}: {r}");
+        assert!(
+            data(&r)["grantRole"]["userErrors"]
+                .as_array()
+                .is_some_and(Vec::is_empty),
+            "grant {role}: {r}"
+        );
         user
     }
 }

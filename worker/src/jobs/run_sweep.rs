@@ -6,6 +6,9 @@ use apalis::prelude::{BoxDynError, Data};
 use domain::jobs::{RunSweep, Sweep};
 use domain::services::{candidacies, course_lifecycle, housekeeping, renewals, reviews};
 
+/// How long a finished job stays in the queue's store, for an operator to look at.
+const FINISHED_JOBS_KEPT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 pub async fn handle(job: RunSweep, state: Data<State>) -> Result<(), BoxDynError> {
     let state: &State = &state;
     match job.sweep {
@@ -13,7 +16,12 @@ pub async fn handle(job: RunSweep, state: Data<State>) -> Result<(), BoxDynError
             let swept = housekeeping::sweep(&state.ctx)
                 .await
                 .map_err(|e| format!("housekeeping: {e:?}"))?;
-            tracing::info!(?swept, "housekeeping done");
+            let forgotten = state
+                .queue
+                .vacuum(FINISHED_JOBS_KEPT)
+                .await
+                .map_err(|e| format!("housekeeping: {e}"))?;
+            tracing::info!(?swept, forgotten, "housekeeping done");
         }
         Sweep::CourseApprovals => {
             let swept = course_lifecycle::sweep(&state.ctx)

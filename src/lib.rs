@@ -127,7 +127,9 @@ pub async fn start(
 
     if matches!(role, Role::All | Role::Worker) {
         let mailer = match &settings.smtp_url {
-            Some(url) => worker::mailer::Mailer::smtp(url, timing.send_timeout())?,
+            Some(url) => {
+                worker::mailer::Mailer::smtp(url, timing.send_timeout(), settings.mail_concurrency)?
+            }
             None => worker::mailer::Mailer::files(settings.outbox_dir())?,
         };
         let state = Arc::new(worker::WorkerState {

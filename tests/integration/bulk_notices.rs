@@ -576,6 +576,12 @@ async fn the_progress_subscription_reports_a_bulk_notice_to_the_end() {
     }
     assert_eq!(app.smtp.count(is_notice), HOLDERS);
     eprintln!("{} progress events: sent {sent:?}", events.len());
+    // The mailer keeps its connections open between messages.
+    let sessions = app.smtp.sessions();
+    assert!(
+        sessions * 10 <= HOLDERS as u64,
+        "{sessions} SMTP sessions for {HOLDERS} messages"
+    );
 
     // Progress is for staff: another user's subscription is refused.
     let stranger = app.signed_up_user("sam@example.org", "Sam").await;

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod mailer;
 pub mod relay;
 pub mod schedules;
+pub mod smtp_pool;
 pub mod templates;
 
 use domain::Context;

@@ -1,9 +1,11 @@
 //! Sending a rendered email: SMTP (pooled) in production, `.eml` files when embedded.
 
+use crate::smtp_pool::{PoolSendError, SmtpPool, SmtpServer};
 use domain::services::notifications::Failure;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A rendered email, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,12 +18,8 @@ pub struct Rendered {
 /// Where emails go.
 #[derive(Clone)]
 pub enum Mailer {
-    /// One connection per message (no pool): a send abandoned at its timeout closes its
-    /// connection rather than returning it, mid-reply, to a pool.
-    Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
-        timeout: std::time::Duration,
-    },
+    /// Pooled connections, each send bounded by a timeout (see [`SmtpPool`]).
+    Smtp(Arc<SmtpPool>),
     Files(AsyncFileTransport<Tokio1Executor>),
 }
 
@@ -49,13 +47,19 @@ pub struct MailerConfigError(String);
 
 impl Mailer {
     /// An SMTP mailer from a URL such as `smtp://host:1025` or
-    /// `smtps://user:pass@host:465`; each send is abandoned after `timeout`.
-    pub fn smtp(url: &str, timeout: std::time::Duration) -> Result<Self, MailerConfigError> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| MailerConfigError(e.to_string()))?
-            .timeout(Some(timeout))
-            .build();
-        Ok(Self::Smtp { transport, timeout })
+    /// `smtps://user:pass@host:465`; each send is abandoned after `timeout`, and up to
+    /// `connections` connections are kept open between sends.
+    pub fn smtp(
+        url: &str,
+        timeout: std::time::Duration,
+        connections: usize,
+    ) -> Result<Self, MailerConfigError> {
+        let server = SmtpServer::from_url(url).map_err(MailerConfigError)?;
+        Ok(Self::Smtp(Arc::new(SmtpPool::new(
+            server,
+            timeout,
+            connections,
+        ))))
     }
 
     /// A mailer that writes each message as `<message-id>.eml` under `dir`.
@@ -95,14 +99,15 @@ impl Mailer {
             ))
             .map_err(|e| SendError::permanent(format!("cannot build message: {e}")))?;
         match self {
-            // lettre's own timeout bounds only the connect; this bounds the whole send.
-            Mailer::Smtp { transport, timeout } => {
-                match tokio::time::timeout(*timeout, transport.send(message)).await {
-                    Err(_) => Err(SendError {
+            Mailer::Smtp(pool) => {
+                let envelope = message.envelope().clone();
+                match pool.send(&envelope, &message.formatted()).await {
+                    Ok(()) => Ok(()),
+                    Err(PoolSendError::TimedOut(timeout)) => Err(SendError {
                         failure: Failure::Transient,
                         message: format!("the SMTP server did not answer within {timeout:?}"),
                     }),
-                    Ok(sent) => sent.map(|_| ()).map_err(|e| SendError {
+                    Err(PoolSendError::Smtp(e)) => Err(SendError {
                         failure: if e.is_permanent() {
                             Failure::Permanent
                         } else {

@@ -308,6 +308,13 @@ struct StatusCount {
 /// Where a batch stands. Marks it completed once nothing remains.
 pub async fn progress(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResult<Progress> {
     staff(actor)?;
+    // The batch before its messages: the fan-out writes every message before it marks the
+    // batch sending, so a batch read as sending has all its messages in the counts below.
+    // Read the other way round, a count taken mid-fan-out could complete the batch early.
+    let mut batch = bulk_notice_batch::Entity::find_by_id(batch_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(DomainError::NotFound("bulk notice batch"))?;
     let counts = notification::Entity::find()
         .select_only()
         .column(notification::Column::Status)
@@ -331,10 +338,6 @@ pub async fn progress(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResu
         of("failed"),
         of("cancelled"),
     );
-    let mut batch = bulk_notice_batch::Entity::find_by_id(batch_id)
-        .one(&ctx.db)
-        .await?
-        .ok_or(DomainError::NotFound("bulk notice batch"))?;
     let total = pending + sending + sent + failed + cancelled;
     if batch.status == BatchStatus::Sending && pending + sending == 0 {
         let now = ctx.now();

@@ -6,6 +6,7 @@
 //! written directly (already verified) so that a test can have many evaluators quickly.
 
 use super::app::TestApp;
+pub use super::courses::competency_numbers;
 use super::graphql::{PASSWORD, User, data, user_error_codes};
 use super::smtp::{Received, WAIT};
 use domain::Actor;
@@ -114,22 +115,6 @@ pub async fn staff(app: &TestApp) -> Staff {
         )
         .await;
     Staff { officer, crc }
-}
-
-/// The numbers of `set_code`'s competencies.
-pub async fn competency_numbers(app: &TestApp, set_code: &str) -> Vec<i64> {
-    let r = app
-        .gql(
-            "query($code: String!) { competencySet(code: $code) { competencies { number } } }",
-            json!({ "code": set_code }),
-        )
-        .await;
-    data(&r)["competencySet"]["competencies"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no set {set_code}: {r}"))
-        .iter()
-        .map(|c| c["number"].as_i64().unwrap())
-        .collect()
 }
 
 /// Signs up, applies with 4,000 hours of current library work and a US diploma,

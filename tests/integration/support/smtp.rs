@@ -229,6 +229,11 @@ impl SmtpServer {
             .count()
     }
 
+    /// SMTP sessions (connections) opened so far.
+    pub fn sessions(&self) -> u64 {
+        self.inner.lock().sessions
+    }
+
     /// Sessions turned away so far.
     pub fn refused_sessions(&self) -> u64 {
         self.inner.lock().refused_sessions

@@ -33,6 +33,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 /// One competency's assessment.
 #[derive(Debug, Clone)]
@@ -87,43 +88,72 @@ async fn assessment_of<C: ConnectionTrait>(
     db: &C,
     r: &review::Model,
 ) -> DomainResult<Option<AssessmentView>> {
-    if r.status != ReviewStatus::Submitted {
-        return Ok(None);
+    Ok(assessments_of(db, std::slice::from_ref(r))
+        .await?
+        .remove(&r.id))
+}
+
+/// The submitted assessments among `reviews`, by review id, in three statements whatever
+/// their number.
+async fn assessments_of<C: ConnectionTrait>(
+    db: &C,
+    reviews: &[review::Model],
+) -> DomainResult<HashMap<i64, AssessmentView>> {
+    let submitted: Vec<&review::Model> = reviews
+        .iter()
+        .filter(|r| r.status == ReviewStatus::Submitted)
+        .collect();
+    if submitted.is_empty() {
+        return Ok(HashMap::new());
     }
+    let ids: Vec<i64> = submitted.iter().map(|r| r.id).collect();
     let rows = review_assessment::Entity::find()
-        .filter(review_assessment::Column::ReviewId.eq(r.id))
+        .filter(review_assessment::Column::ReviewId.is_in(ids.clone()))
         .all(db)
         .await?;
-    let numbers: std::collections::HashMap<i64, i32> = entity::competency::Entity::find()
+    let numbers: HashMap<i64, i32> = entity::competency::Entity::find()
         .filter(entity::competency::Column::Id.is_in(rows.iter().map(|a| a.competency_id)))
         .all(db)
         .await?
         .into_iter()
         .map(|c| (c.id, c.number))
         .collect();
-    let mut competencies: Vec<(i32, bool, String)> = rows
-        .into_iter()
-        .filter_map(|a| {
-            numbers
-                .get(&a.competency_id)
-                .map(|n| (*n, a.met, a.comment))
-        })
-        .collect();
-    competencies.sort_by_key(|c| c.0);
-    let recommended_course_ids = review_recommended_course::Entity::find()
+    let mut competencies: HashMap<i64, Vec<(i32, bool, String)>> = HashMap::new();
+    for a in rows {
+        if let Some(n) = numbers.get(&a.competency_id) {
+            competencies
+                .entry(a.review_id)
+                .or_default()
+                .push((*n, a.met, a.comment));
+        }
+    }
+    let mut recommended: HashMap<i64, Vec<i64>> = HashMap::new();
+    let pairs: Vec<(i64, i64)> = review_recommended_course::Entity::find()
         .select_only()
+        .column(review_recommended_course::Column::ReviewId)
         .column(review_recommended_course::Column::CourseId)
-        .filter(review_recommended_course::Column::ReviewId.eq(r.id))
+        .filter(review_recommended_course::Column::ReviewId.is_in(ids))
         .into_tuple()
         .all(db)
         .await?;
-    Ok(Some(AssessmentView {
-        slot: r.slot,
-        overall_met: r.overall_met.unwrap_or(false),
-        feedback: r.feedback.clone().unwrap_or_default(),
-        competencies,
-        recommended_course_ids,
-    }))
+    for (review_id, course_id) in pairs {
+        recommended.entry(review_id).or_default().push(course_id);
+    }
+    Ok(submitted
+        .into_iter()
+        .map(|r| {
+            let mut competencies = competencies.remove(&r.id).unwrap_or_default();
+            competencies.sort_by_key(|c| c.0);
+            let view = AssessmentView {
+                slot: r.slot,
+                overall_met: r.overall_met.unwrap_or(false),
+                feedback: r.feedback.clone().unwrap_or_default(),
+                competencies,
+                recommended_course_ids: recommended.remove(&r.id).unwrap_or_default(),
+            };
+            (r.id, view)
+        })
+        .collect())
 }
 
 /// The reviews of a round that count: assigned or submitted (not reassigned or withdrawn).
@@ -140,39 +170,98 @@ async fn active_reviews<C: ConnectionTrait>(
 }
 
 async fn blind<C: ConnectionTrait>(db: &C, r: review::Model) -> DomainResult<BlindReview> {
-    let round = review_round::Entity::find_by_id(r.round_id)
-        .one(db)
+    blind_many(db, vec![r])
         .await?
-        .ok_or(DomainError::NotFound("review"))?;
-    let p = portfolio::Entity::find_by_id(round.portfolio_id)
-        .one(db)
+        .pop()
+        .ok_or(DomainError::NotFound("review"))
+}
+
+/// What an evaluator sees of each of `reviews`, in the same order, in a fixed number of
+/// statements whatever their number (an evaluator's queue is one page).
+async fn blind_many<C: ConnectionTrait>(
+    db: &C,
+    reviews: Vec<review::Model>,
+) -> DomainResult<Vec<BlindReview>> {
+    if reviews.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rounds: HashMap<i64, review_round::Model> = review_round::Entity::find()
+        .filter(review_round::Column::Id.is_in(reviews.iter().map(|r| r.round_id)))
+        .all(db)
         .await?
-        .ok_or(DomainError::NotFound("review"))?;
-    let c = candidacy::Entity::find_by_id(p.candidacy_id)
-        .one(db)
+        .into_iter()
+        .map(|x| (x.id, x))
+        .collect();
+    let portfolios: HashMap<i64, portfolio::Model> = portfolio::Entity::find()
+        .filter(portfolio::Column::Id.is_in(rounds.values().map(|x| x.portfolio_id)))
+        .all(db)
         .await?
-        .ok_or(DomainError::NotFound("review"))?;
-    let content = RoundContent::from_json(&round.content)?;
-    let mine = assessment_of(db, &r).await?;
-    let all = active_reviews(db, round.id).await?;
-    let all_in = all.iter().all(|x| x.status == ReviewStatus::Submitted);
-    let mut others = Vec::new();
-    if all_in {
-        for x in all.iter().filter(|x| x.id != r.id) {
-            if let Some(a) = assessment_of(db, x).await? {
-                others.push(a);
-            }
+        .into_iter()
+        .map(|x| (x.id, x))
+        .collect();
+    let pseudonyms: HashMap<i64, String> = candidacy::Entity::find()
+        .filter(candidacy::Column::Id.is_in(portfolios.values().map(|x| x.candidacy_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|x| (x.id, x.pseudonym))
+        .collect();
+    let mut active: HashMap<i64, Vec<review::Model>> = HashMap::new();
+    for x in review::Entity::find()
+        .filter(review::Column::RoundId.is_in(rounds.keys().copied()))
+        .filter(review::Column::Status.is_in([ReviewStatus::Assigned, ReviewStatus::Submitted]))
+        .order_by_asc(review::Column::Slot)
+        .all(db)
+        .await?
+    {
+        active.entry(x.round_id).or_default().push(x);
+    }
+    // Another's assessment is shown only once every assessment of the round is in.
+    let all_in = |round_id: i64| {
+        active
+            .get(&round_id)
+            .is_some_and(|all| all.iter().all(|x| x.status == ReviewStatus::Submitted))
+    };
+    let mut wanted: Vec<review::Model> = reviews.clone();
+    for r in &reviews {
+        if all_in(r.round_id) {
+            wanted.extend(active[&r.round_id].iter().filter(|x| x.id != r.id).cloned());
         }
     }
-    Ok(BlindReview {
-        review: r,
-        round,
-        set_id: p.set_id,
-        pseudonym: c.pseudonym,
-        content,
-        mine,
-        others,
-    })
+    let assessments = assessments_of(db, &wanted).await?;
+    let mut out = Vec::with_capacity(reviews.len());
+    for r in reviews {
+        let round = rounds
+            .get(&r.round_id)
+            .cloned()
+            .ok_or(DomainError::NotFound("review"))?;
+        let p = portfolios
+            .get(&round.portfolio_id)
+            .ok_or(DomainError::NotFound("review"))?;
+        let pseudonym = pseudonyms
+            .get(&p.candidacy_id)
+            .cloned()
+            .ok_or(DomainError::NotFound("review"))?;
+        let others = if all_in(r.round_id) {
+            active[&r.round_id]
+                .iter()
+                .filter(|x| x.id != r.id)
+                .filter_map(|x| assessments.get(&x.id).cloned())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        out.push(BlindReview {
+            content: RoundContent::from_json(&round.content)?,
+            set_id: p.set_id,
+            pseudonym,
+            mine: assessments.get(&r.id).cloned(),
+            others,
+            round,
+            review: r,
+        });
+    }
+    Ok(out)
 }
 
 /// The caller's reviews (as an evaluator), newest first.
@@ -192,11 +281,7 @@ pub async fn my_reviews(
     } else {
         q.filter(review::Column::Status.eq(ReviewStatus::Assigned))
     };
-    let mut out = Vec::new();
-    for r in q.limit(200).all(&ctx.db).await? {
-        out.push(blind(&ctx.db, r).await?);
-    }
-    Ok(out)
+    blind_many(&ctx.db, q.limit(200).all(&ctx.db).await?).await
 }
 
 /// One review, as its own evaluator sees it. Nobody else reads a review through this:

@@ -66,6 +66,21 @@ enum Cmd {
         #[arg(long, default_value = "loadbench.csv")]
         csv: std::path::PathBuf,
     },
+    /// Counts the SQL statements each query costs the API, with pg_stat_statements: run the
+    /// API as its own database role (e.g. `DATABASE_URL=postgres://root@…`), so that only its
+    /// statements are counted.
+    Statements {
+        #[arg(long, default_value = "http://127.0.0.1:8000/graphql")]
+        api: String,
+        /// The database role the API connects as.
+        #[arg(long, default_value = "root")]
+        api_role: String,
+        /// Requests per query; the count is their average.
+        #[arg(long, default_value_t = 20)]
+        requests: u32,
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5")]
+        queries: Vec<u8>,
+    },
 }
 
 const PROGRESS_SETS: &str = "sets { competencySet { code } required status method achievedOn }";
@@ -396,6 +411,66 @@ impl Target {
     }
 }
 
+/// Prints, for each query, the SQL statements the API ran per request (pg_stat_statements
+/// calls by `api_role` in this database, over `requests` requests after a warm-up one).
+async fn statements(
+    db: &DatabaseConnection,
+    api: &str,
+    api_role: &str,
+    requests: u32,
+    queries: &[u8],
+) -> Result<(), String> {
+    db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .await
+        .map_err(|e| {
+            format!("pg_stat_statements: {e} (it needs shared_preload_libraries = 'pg_stat_statements' and a restart)")
+        })?;
+    let fx = fixture(db).await?;
+    let client = reqwest::Client::new();
+    let requests = requests.max(1);
+    println!("| query | statements per request ({requests} requests) |\n| --- | ---: |");
+    for &n in queries {
+        let (text, actor) = graphql(n, &fx.set_code);
+        let target = Target::Api {
+            url: api.to_owned(),
+            token: fx.tokens.get(&actor).cloned(),
+            body: json!({ "query": text }).to_string(),
+        };
+        // The first request fills the API's caches (catalogue, prepared statements).
+        target
+            .send(&client)
+            .await
+            .map_err(|e| format!("Q{n}: {e}"))?;
+        db.execute_unprepared("SELECT pg_stat_statements_reset()")
+            .await
+            .map_err(|e| e.to_string())?;
+        for _ in 0..requests {
+            target
+                .send(&client)
+                .await
+                .map_err(|e| format!("Q{n}: {e}"))?;
+        }
+        let role = api_role.replace('\'', "''");
+        let calls = one_i64(
+            db,
+            &format!(
+                "SELECT COALESCE(SUM(s.calls), 0)::bigint FROM pg_stat_statements s
+                 JOIN pg_roles r ON r.oid = s.userid
+                 WHERE r.rolname = '{role}'
+                   AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+        )
+        .await?;
+        if calls == 0 {
+            return Err(format!(
+                "no statement by role {api_role} was counted: is the API connected as {api_role}?"
+            ));
+        }
+        println!("| Q{n} | {:.1} |", calls as f64 / f64::from(requests));
+    }
+    Ok(())
+}
+
 /// CPU seconds (user + system) a process has used so far.
 fn cpu_secs(pid: Option<u32>) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
@@ -603,6 +678,12 @@ async fn main() -> ExitCode {
             )
             .await
         }
+        Cmd::Statements {
+            api,
+            api_role,
+            requests,
+            queries,
+        } => statements(&db, &api, &api_role, requests, &queries).await,
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -75,9 +75,20 @@ impl JobQueue {
                     .connect_with(opts)
                     .await
                     .map_err(QueueError::from_display)?;
-                SqliteStorage::setup(&pool)
-                    .await
-                    .map_err(QueueError::from_display)?;
+                // Setting up switches the file to WAL and migrates it, which can fail at
+                // once with SQLITE_BUSY, not after the busy timeout, while another handle
+                // (a second process, or a CLI command) is writing: try again a while.
+                let mut tries = 0;
+                loop {
+                    match SqliteStorage::setup(&pool).await {
+                        Ok(()) => break,
+                        Err(e) if tries < 100 && e.to_string().contains("database is locked") => {
+                            tries += 1;
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(e) => return Err(QueueError::from_display(e)),
+                    }
+                }
                 Backend::Sqlite(pool)
             }
         };

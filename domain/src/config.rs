@@ -23,6 +23,7 @@ pub struct ProgrammeConfig {
     pub renewal: RenewalRules,
     pub email: EmailRules,
     pub documents: DocumentRules,
+    pub reports: ReportRules,
 }
 
 /// Sign-in and password policy.
@@ -123,6 +124,15 @@ pub struct DocumentRules {
     pub allowed_types: Vec<String>,
 }
 
+/// How reports are served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRules {
+    /// How old the statistics page's shared snapshot may be before a reader starts a
+    /// refresh; 0 computes them for every reader.
+    pub statistics_max_age_seconds: i64,
+}
+
 /// Why the programme configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -181,6 +191,9 @@ impl ProgrammeConfig {
         }
         if self.certificates.milestone_every < 1 {
             return bad("certificates.milestone_every must be at least 1");
+        }
+        if self.reports.statistics_max_age_seconds < 0 {
+            return bad("reports.statistics_max_age_seconds must not be negative");
         }
         Ok(())
     }

@@ -4,6 +4,7 @@ use crate::clock::SharedClock;
 use crate::config::ProgrammeConfig;
 use crate::security;
 use crate::services::catalogue::Catalogue;
+use crate::services::statistics::SnapshotCache;
 use chrono::{DateTime, NaiveDate, Utc};
 use object_store::ObjectStore;
 use sea_orm::DatabaseConnection;
@@ -25,6 +26,7 @@ pub struct Context {
     outbox_written: Arc<Notify>,
     dummy_hash: Arc<OnceCell<String>>,
     catalogue: Arc<OnceCell<Arc<Catalogue>>>,
+    statistics: Arc<SnapshotCache>,
 }
 
 impl Context {
@@ -44,6 +46,7 @@ impl Context {
             outbox_written: Arc::new(Notify::new()),
             dummy_hash: Arc::new(OnceCell::new()),
             catalogue: Arc::new(OnceCell::new()),
+            statistics: Arc::new(SnapshotCache::default()),
         }
     }
 
@@ -90,5 +93,10 @@ impl Context {
     /// Where the catalogue is cached (see `services::catalogue::get`).
     pub(crate) fn catalogue_cache(&self) -> &OnceCell<Arc<Catalogue>> {
         &self.catalogue
+    }
+
+    /// Where the programme statistics' snapshot is kept (see `services::statistics`).
+    pub(crate) fn statistics_cache(&self) -> &SnapshotCache {
+        &self.statistics
     }
 }

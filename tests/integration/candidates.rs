@@ -1307,3 +1307,92 @@ async fn a_page_of_candidates_with_full_progress_costs_the_same_statements_for_5
     );
     app.stop().await;
 }
+
+const STATISTICS: &str = "query($fresh: Boolean!) { programmeStatistics(fresh: $fresh) { asOf funnel { applied accepted } } }";
+
+async fn statistics(app: &TestApp, token: &str, fresh: bool) -> Value {
+    let r = app
+        .gql_as(token, STATISTICS, json!({ "fresh": fresh }))
+        .await;
+    data(&r)["programmeStatistics"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_statistics_page_is_a_shared_snapshot_refreshed_once_older_than_its_maximum_age() {
+    let app = TestApp::builder()
+        .programme("[reports]\nstatistics_max_age_seconds = 600\n")
+        .start()
+        .await;
+    let officer = app.officer("officer@lsscp.test").await;
+    steps::candidate(
+        &app,
+        &officer,
+        "first@candidates.test",
+        "First",
+        "Candidate",
+    )
+    .await;
+
+    let first = statistics(&app, &officer.token, false).await;
+    assert_eq!(first["funnel"], json!({ "applied": 1, "accepted": 1 }));
+
+    // A second candidate within the maximum age: readers get the snapshot they shared…
+    steps::candidate(
+        &app,
+        &officer,
+        "second@candidates.test",
+        "Second",
+        "Candidate",
+    )
+    .await;
+    app.advance(Duration::seconds(599));
+    let cached = statistics(&app, &officer.token, false).await;
+    assert_eq!(cached, first, "served from the snapshot");
+
+    // …until staff ask for fresh numbers, which also become the snapshot.
+    let fresh = statistics(&app, &officer.token, true).await;
+    assert_eq!(fresh["funnel"], json!({ "applied": 2, "accepted": 2 }));
+    assert_ne!(fresh["asOf"], first["asOf"]);
+    assert_eq!(statistics(&app, &officer.token, false).await, fresh);
+
+    // Past the maximum age a reader still gets the old snapshot at once, and a refresh
+    // starts behind it; the numbers move without anyone asking for them fresh.
+    steps::candidate(
+        &app,
+        &officer,
+        "third@candidates.test",
+        "Third",
+        "Candidate",
+    )
+    .await;
+    app.advance(Duration::seconds(601));
+    let stale = statistics(&app, &officer.token, false).await;
+    assert_eq!(
+        stale, fresh,
+        "the stale snapshot is served while it is refreshed"
+    );
+    let mut refreshed = stale.clone();
+    for _ in 0..200 {
+        refreshed = statistics(&app, &officer.token, false).await;
+        if refreshed != stale {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(refreshed["funnel"], json!({ "applied": 3, "accepted": 3 }));
+
+    // Candidates never see the statistics.
+    let candidate = steps::candidate(
+        &app,
+        &officer,
+        "fourth@candidates.test",
+        "Fourth",
+        "Candidate",
+    )
+    .await;
+    let r = app
+        .gql_as(&candidate.user.token, STATISTICS, json!({ "fresh": true }))
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+    app.stop().await;
+}

@@ -16,7 +16,7 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::rules::progress::SetStatus as DomainSetStatus;
 use domain::services::progress::{self, CandidateFilter, CandidateSort};
-use domain::services::{candidacies, catalogue};
+use domain::services::{candidacies, catalogue, statistics};
 use entity::{candidacy, deadline_extension};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -431,6 +431,9 @@ pub struct MonthlyCounts {
 /// The programme's statistics, graph-ready.
 #[derive(SimpleObject)]
 pub struct ProgrammeStatistics {
+    /// When these numbers were computed: the page is served from a snapshot at most
+    /// `reports.statistics_max_age_seconds` old (plus one refresh) unless asked `fresh`.
+    pub as_of: chrono::DateTime<chrono::Utc>,
     pub funnel: Funnel,
     pub achievements_per_set: Vec<SetCount>,
     pub monthly: Vec<MonthlyCounts>,
@@ -591,12 +594,20 @@ impl CandidateQuery {
     }
 
     /// The programme's statistics: funnel, achievements per set and method, and monthly
-    /// series. Staff only.
-    async fn programme_statistics(&self, ctx: &Context<'_>) -> Result<ProgrammeStatistics> {
-        let s = progress::statistics(services(ctx), actor(ctx))
+    /// series, as of `asOf` (a snapshot shared by readers, refreshed once it is older than
+    /// the programme's `reports.statistics_max_age_seconds`). `fresh: true` computes them
+    /// now, which at national scale takes about a second. Staff only.
+    async fn programme_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] fresh: bool,
+    ) -> Result<ProgrammeStatistics> {
+        let snapshot = statistics::current(services(ctx), actor(ctx), fresh)
             .await
             .gql()?;
+        let (as_of, s) = (snapshot.as_of, snapshot.statistics.clone());
         Ok(ProgrammeStatistics {
+            as_of,
             funnel: Funnel {
                 applied: s.funnel.applied,
                 eligible: s.funnel.eligible,

@@ -1066,7 +1066,7 @@ pub fn plan(cfg: &Config, sets: Vec<SetInfo>) -> Plan {
                 .min(elapsed - 20)
                 .max(200);
             let done = add_days(started, dur).min(add_days(last_day, -15));
-            let total = 6 + r.weighted(&[60.0, 25.0, 10.0, 4.0, 1.0]);
+            let total = 6 + r.weighted(&[45.0, 30.0, 15.0, 7.0, 3.0]);
             let mut chosen: Vec<usize> = required.clone();
             // Some electives are popular, so a few sets carry most elective achievements.
             for i in r.sample_weighted(&elective_w, (total - required.len()).min(electives.len())) {
@@ -1090,9 +1090,9 @@ pub fn plan(cfg: &Config, sets: Vec<SetInfo>) -> Plan {
             let frac = (elapsed as f64 / four_years as f64).min(1.0);
             let lapsed_by_date = deadline <= as_of;
             let n = if lapsed_by_date {
-                r.weighted(&[12.0, 14.0, 17.0, 20.0, 20.0, 17.0])
+                r.weighted(&[2.0, 6.0, 12.0, 20.0, 28.0, 32.0])
             } else {
-                ((frac * 6.5 * (0.35 + 0.9 * r.f64())) as usize).min(5)
+                ((frac * 10.5 * (0.35 + 0.9 * r.f64())) as usize).min(5)
             };
             // Not complete: at most two required sets when there are enough electives.
             let mut pool: Vec<usize> = (0..n_sets).collect();
@@ -1141,7 +1141,7 @@ pub fn plan(cfg: &Config, sets: Vec<SetInfo>) -> Plan {
         }
         let mut latest_record = created_at;
         for (set, day) in achieved.iter().copied() {
-            let portfolio = r.chance(0.075);
+            let portfolio = r.chance(0.082);
             let ach_id = p.achievements.len() as i64 + 1;
             let by = p.staff_actor(&mut r);
             if portfolio {
@@ -1676,11 +1676,11 @@ fn new_round(
                 Outcome::Met(d) => d,
                 _ => submitted_at + Duration::days(r.range(15, 35)),
             };
-            let split = r.chance(0.25);
+            let split = r.chance(0.38);
             // A first evaluator who let the review go overdue and was replaced.
             let mut slot1_by = "solver";
             let mut slot1_at = assigned_at;
-            if r.chance(0.08) {
+            if r.chance(0.15) {
                 let others = pick_pair(r, p, reviewers, conflicted, set, candidacy_id, &[a, b]);
                 if let Some((x, _)) = others {
                     let ended = ts(add_days(due, 7), 6 * 3600);

@@ -28,4 +28,5 @@ pub mod renewals;
 pub mod reports;
 pub mod reviews;
 pub mod search;
+pub mod statistics;
 pub mod tasks;

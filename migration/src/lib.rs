@@ -13,6 +13,7 @@ mod m0004_providers_and_courses;
 mod m0005_portfolio_review;
 mod m0006_records_and_money;
 mod m0007_batch_idempotency;
+mod m0008_outbox_pushed_at;
 mod schema_helpers;
 
 /// Runs the migrations in order.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_portfolio_review::Migration),
             Box::new(m0006_records_and_money::Migration),
             Box::new(m0007_batch_idempotency::Migration),
+            Box::new(m0008_outbox_pushed_at::Migration),
         ]
     }
 }

@@ -408,3 +408,64 @@ async fn a_send_the_server_never_answers_is_given_up_before_its_claim_runs_out()
         "sends of one email were open at the same time"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_relay_keeps_at_most_its_bound_of_emails_pushed_and_not_yet_done() {
+    use domain::services::relay::{Outbox, claim_for_push};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+    // No worker: the test plays the relay and the workers itself.
+    let app = TestApp::builder().without_worker().start().await;
+    let ctx = &app.services;
+    for i in 0..30 {
+        let email = plain_email(&format!("bound-{i}"), &format!("holder{i}@example.org"));
+        queue_email(&ctx.db, ctx.now(), email).await.unwrap();
+    }
+    let redeliver = chrono::Duration::seconds(60);
+    let lease = chrono::Duration::seconds(120);
+    let claim = |limit| claim_for_push(ctx, Outbox::Mail, limit, 10, redeliver, lease);
+
+    let first = claim(500).await.unwrap();
+    assert_eq!(first.len(), 10, "no more than the bound at once");
+    assert!(claim(500).await.unwrap().is_empty(), "the bound is reached");
+
+    // Workers finish four and one fails for now (rescheduled, so off the queue): five
+    // places free up, and the oldest waiting rows fill them.
+    for id in &first[..4] {
+        notification::ActiveModel {
+            id: Set(*id),
+            status: Set(NotificationStatus::Sent),
+            sent_at: Set(Some(ctx.now())),
+            ..Default::default()
+        }
+        .update(&ctx.db)
+        .await
+        .unwrap();
+    }
+    notification::ActiveModel {
+        id: Set(first[4]),
+        next_attempt_at: Set(ctx.now() + chrono::Duration::minutes(5)),
+        attempts: Set(1),
+        ..Default::default()
+    }
+    .update(&ctx.db)
+    .await
+    .unwrap();
+    let second = claim(500).await.unwrap();
+    assert_eq!(second.len(), 5, "{second:?}");
+    assert!(
+        second.iter().all(|id| id > first.last().unwrap()),
+        "oldest waiting first"
+    );
+
+    // Rows pushed longer than the redelivery delay ago no longer count (their jobs may be
+    // lost) and are pushed again, together with new ones up to the bound.
+    app.advance(chrono::Duration::seconds(61));
+    let third = claim(500).await.unwrap();
+    assert_eq!(third.len(), 10, "{third:?}");
+    assert!(
+        third.contains(&first[5]),
+        "a row pushed a minute ago is pushed again"
+    );
+    app.stop().await;
+}

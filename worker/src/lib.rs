@@ -27,6 +27,10 @@ pub struct Timing {
     pub relay_poll: Duration,
     /// A row pushed to the queue but still not done after this long is pushed again.
     pub redeliver_after: Duration,
+    /// At most this many rows of each outbox pushed to the queue and not yet done; the
+    /// rest wait in the database. Keep it below what the workers finish within
+    /// `redeliver_after`, or rows still waiting on the queue are pushed again.
+    pub relay_max_outstanding: u64,
     /// How long a worker's claim on a row holds; after it, another worker may take the row
     /// (its claimant is presumed dead). Longer than any send can take.
     pub claim_lease: Duration,
@@ -36,7 +40,8 @@ pub struct Timing {
 
 impl Timing {
     /// The defaults, with any of `WORKER_RELAY_POLL_MS`, `WORKER_REDELIVER_SECS`,
-    /// `WORKER_CLAIM_LEASE_SECS` and `WORKER_QUEUE_POLL_MS` that are set.
+    /// `WORKER_RELAY_MAX_OUTSTANDING`, `WORKER_CLAIM_LEASE_SECS` and `WORKER_QUEUE_POLL_MS`
+    /// that are set.
     pub fn from_env() -> Result<Self, String> {
         fn read(
             name: &str,
@@ -60,6 +65,17 @@ impl Timing {
                 Duration::from_secs,
                 d.redeliver_after,
             )?,
+            relay_max_outstanding: match std::env::var("WORKER_RELAY_MAX_OUTSTANDING") {
+                Ok(v) if !v.trim().is_empty() => match v.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return Err(format!(
+                            "environment variable WORKER_RELAY_MAX_OUTSTANDING: “{v}”: a whole number of rows, at least 1"
+                        ));
+                    }
+                },
+                _ => d.relay_max_outstanding,
+            },
             claim_lease: read(
                 "WORKER_CLAIM_LEASE_SECS",
                 Duration::from_secs,
@@ -83,6 +99,7 @@ impl Default for Timing {
         Self {
             relay_poll: Duration::from_millis(500),
             redeliver_after: Duration::from_secs(60),
+            relay_max_outstanding: 2000,
             claim_lease: Duration::from_secs(120),
             queue_poll: Duration::from_millis(250),
         }

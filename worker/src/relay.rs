@@ -38,6 +38,7 @@ pub async fn relay_once(state: &State, outbox: Outbox) -> Result<usize, String> 
             &state.ctx,
             outbox,
             BATCH,
+            state.timing.relay_max_outstanding,
             chrono_of(state.timing.redeliver_after),
             chrono_of(state.timing.claim_lease),
         )
@@ -57,6 +58,8 @@ pub async fn relay_once(state: &State, outbox: Outbox) -> Result<usize, String> 
             return Err(e.to_string());
         }
         total += ids.len();
+        // Fewer than a batch: nothing more is due, or the bound is reached (the next pass
+        // comes with the next poll or signal, once workers have done some).
         if (ids.len() as u64) < BATCH {
             return Ok(total);
         }

@@ -27,6 +27,7 @@ pub fn timing() -> worker::Timing {
     worker::Timing {
         relay_poll: RELAY_POLL,
         redeliver_after: REDELIVER_AFTER,
+        relay_max_outstanding: 2000,
         claim_lease: CLAIM_LEASE,
         queue_poll: QUEUE_POLL,
     }

@@ -1,13 +1,16 @@
 //! The LSSCP benchmark (issue 7): a deterministic national-scale data generator
 //! ([`generate`]) writing set-based ([`sink`]) from seeded streams ([`rng`]), and the
-//! `loadbench` binary: the raw-SQL floor server and the open-loop load tester.
+//! `loadbench` binary: the raw-SQL floor server and the open-loop load tester, with the
+//! PostGraphile documents it sends and the normalising of their answers ([`postgraphile`]).
 //!
-//! None of this is part of the product; `cargo test -p bench` runs only a smoke test of the
-//! generator at a tiny scale.
+//! None of this is part of the product; `cargo test -p bench` runs a smoke test of the
+//! generator at a tiny scale and the unit tests of the PostGraphile normalising.
 
 pub mod generate;
+pub mod postgraphile;
 pub mod rng;
 pub mod sink;
+pub mod smtp_sink;
 
 use sha2::{Digest, Sha256};
 

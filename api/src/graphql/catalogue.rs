@@ -18,7 +18,7 @@ pub enum CompetencyKind {
 
 /// One of the ten competency sets. A candidate is certified on achieving every required
 /// set and three electives.
-pub struct CompetencySet(pub SetEntry);
+pub struct CompetencySet(pub std::sync::Arc<SetEntry>);
 
 #[Object]
 impl CompetencySet {

@@ -18,17 +18,19 @@ pub struct SetEntry {
 /// The whole catalogue, in the programme's order (required sets first).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalogue {
-    pub sets: Vec<SetEntry>,
+    /// Shared, so that handing a set to a caller is a reference count, not a copy of its
+    /// competencies' texts (a page of 50 candidates' progress names 500 sets).
+    pub sets: Vec<Arc<SetEntry>>,
     by_id: HashMap<i64, usize>,
     by_code: HashMap<String, usize>,
 }
 
 impl Catalogue {
-    pub fn set(&self, id: i64) -> Option<&SetEntry> {
+    pub fn set(&self, id: i64) -> Option<&Arc<SetEntry>> {
         self.by_id.get(&id).map(|&i| &self.sets[i])
     }
 
-    pub fn by_code(&self, code: &str) -> Option<&SetEntry> {
+    pub fn by_code(&self, code: &str) -> Option<&Arc<SetEntry>> {
         self.by_code.get(code).map(|&i| &self.sets[i])
     }
 
@@ -61,7 +63,9 @@ pub async fn load(ctx: &Context) -> DomainResult<Catalogue> {
         catalogue.by_id.insert(set.id, i);
         catalogue.by_code.insert(set.code.clone(), i);
         let competencies = grouped.remove(&set.id).unwrap_or_default();
-        catalogue.sets.push(SetEntry { set, competencies });
+        catalogue
+            .sets
+            .push(Arc::new(SetEntry { set, competencies }));
     }
     Ok(catalogue)
 }

@@ -283,7 +283,7 @@ async fn approved_courses(app: &TestApp, tag: &str) -> Vec<i64> {
     let catalogue = domain::services::catalogue::get(&app.services)
         .await
         .unwrap();
-    let mut sets: Vec<&domain::services::catalogue::SetEntry> =
+    let mut sets: Vec<&std::sync::Arc<domain::services::catalogue::SetEntry>> =
         catalogue.sets.iter().filter(|s| s.set.required).collect();
     let required = sets.len();
     sets.extend(catalogue.sets.iter().filter(|s| !s.set.required).take(3));

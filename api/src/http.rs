@@ -4,7 +4,7 @@ use crate::AppState;
 use crate::auth::{self, Caller};
 use crate::graphql::loaders::Loaders;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, ServerError};
+use async_graphql::{BatchRequest, Executor, ServerError};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::Json;
 use axum::extract::State;

@@ -12,7 +12,8 @@ pub mod http;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use graphql::{ApiSchema, Limits};
+use graphql::Limits;
+use guard::CodedSchema;
 use infra::JobQueue;
 
 /// What every request handler shares.
@@ -20,14 +21,14 @@ use infra::JobQueue;
 pub struct AppState {
     pub services: domain::Context,
     pub queue: JobQueue,
-    pub schema: ApiSchema,
+    pub schema: CodedSchema,
     pub introspection: bool,
 }
 
 impl AppState {
     pub fn new(services: domain::Context, queue: JobQueue, limits: Limits) -> Self {
         Self {
-            schema: graphql::build(services.clone(), limits),
+            schema: CodedSchema(graphql::build(services.clone(), limits)),
             services,
             queue,
             introspection: limits.introspection,

@@ -153,12 +153,9 @@ impl JobQueue {
         }
     }
 
-    /// Queues one `SendEmail` job per notification id.
-    pub async fn push_emails(&self, ids: &[i64]) -> Result<(), QueueError> {
-        let jobs = ids
-            .iter()
-            .map(|&notification_id| SendEmail { notification_id })
-            .collect();
+    /// Queues `SendEmail` jobs for the notification ids, `per_job` ids to a job.
+    pub async fn push_emails(&self, ids: &[i64], per_job: usize) -> Result<(), QueueError> {
+        let jobs = ids.chunks(per_job.max(1)).map(SendEmail::new).collect();
         self.push_all(MAIL_QUEUE, jobs).await
     }
 

@@ -1308,6 +1308,68 @@ async fn a_page_of_candidates_with_full_progress_costs_the_same_statements_for_5
     app.stop().await;
 }
 
+/// Set progress is answered directly for a plain selection and by the executor otherwise
+/// (`api/src/graphql/flat.rs`); the two must not differ in any field.
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_answers_the_same_through_fragments_as_through_plain_fields() {
+    let app = TestApp::start().await;
+    let officer = app.officer("officer@lsscp.test").await;
+    let courses = steps::approved_courses(&app, &officer, &["FOUNDATIONS"]).await;
+    let course: i64 = courses[0].1.parse().unwrap();
+    steps::seed_candidates(&app, &officer, 12, course).await;
+
+    let page = |sets: &str, fragments: &str| {
+        format!(
+            "{{ candidates(first: 12) {{ nodes {{ number progress {{ sets {sets} }} }} }} }} {fragments}"
+        )
+    };
+    let plain = page(
+        "{ __typename competencySet { __typename id code name required position revisionNote } \
+           required status method on: achievedOn achievedOn }",
+        "",
+    );
+    let through_fragments = page(
+        "{ ...Set ... on SetProgress { achievedOn } }",
+        "fragment Set on SetProgress { __typename \
+           competencySet { __typename id code name required position revisionNote } \
+           required status method on: achievedOn }",
+    );
+    let through_directives = page(
+        "{ __typename competencySet @include(if: true) { __typename id code name required position revisionNote } \
+           required status @skip(if: false) method on: achievedOn achievedOn }",
+        "",
+    );
+    let answer = |q: String| {
+        let app = &app;
+        let token = officer.token.clone();
+        async move { data(&app.gql_as(&token, &q, json!({})).await)["candidates"].clone() }
+    };
+    let plain = answer(plain).await;
+    assert_eq!(answer(through_fragments).await, plain);
+    assert_eq!(answer(through_directives).await, plain);
+
+    // The page exercises every kind of value: achieved sets with a method and a date, and
+    // sets not started, whose method and date are null.
+    let sets: Vec<&Value> = plain["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|n| n["progress"]["sets"].as_array().unwrap())
+        .collect();
+    assert_eq!(sets.len(), 120);
+    assert!(sets.iter().any(|s| s["status"] == json!("ACHIEVED")
+        && s["method"] == json!("COURSE")
+        && s["achievedOn"].is_string()
+        && s["on"] == s["achievedOn"]));
+    assert!(
+        sets.iter()
+            .any(|s| s["status"] == json!("NOT_STARTED") && s["method"].is_null())
+    );
+    assert!(sets.iter().all(|s| s["__typename"] == json!("SetProgress")
+        && s["competencySet"]["__typename"] == json!("CompetencySet")));
+    app.stop().await;
+}
+
 const STATISTICS: &str = "query($fresh: Boolean!) { programmeStatistics(fresh: $fresh) { asOf funnel { applied accepted } } }";
 
 async fn statistics(app: &TestApp, token: &str, fresh: bool) -> Value {

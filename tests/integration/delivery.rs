@@ -409,6 +409,58 @@ async fn a_send_the_server_never_answers_is_given_up_before_its_claim_runs_out()
     );
 }
 
+/// Emails queued together travel in one job. When the server stalls, the job must stop
+/// starting sends that could outlast its claim and hand the rest back; otherwise another
+/// worker takes them over when the claim runs out while the first job still sends them,
+/// and a server that was only slow receives them twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_of_several_emails_the_server_stalls_hands_back_what_its_claim_cannot_cover() {
+    let app = TestApp::builder()
+        .programme("[email]\nretry_base_seconds = 1\n")
+        .start()
+        .await;
+    app.smtp.stall();
+    let recipients: Vec<String> = (1..=6).map(|i| format!("run{i}@example.org")).collect();
+    let txn = app.db().begin().await.unwrap();
+    for (i, to) in recipients.iter().enumerate() {
+        queue_email(
+            &txn,
+            app.services.now(),
+            plain_email(&format!("run:{i}"), to),
+        )
+        .await
+        .unwrap();
+    }
+    txn.commit().await.unwrap();
+    app.smtp.wait_for_stalled_session().await;
+    let is_run = |m: &crate::support::Received| m.recipients.iter().any(|r| r.starts_with("run"));
+
+    // Two leases and a redelivery, in real time: the worker's own timers are at stake.
+    app.smtp
+        .assert_count_holds(
+            "emails while the server stalls",
+            0,
+            REDELIVERY_WINDOW * 2,
+            is_run,
+        )
+        .await;
+    app.smtp.accept_including_stalled();
+    app.smtp.wait_for_count("6 emails", 6, WAIT, is_run).await;
+    app.smtp
+        .assert_count_holds("emails of the run", 6, REDELIVERY_WINDOW, is_run)
+        .await;
+    let mut per_id: BTreeMap<String, usize> = BTreeMap::new();
+    for m in app.smtp.messages().iter().filter(|m| is_run(m)) {
+        *per_id.entry(m.message_id.clone()).or_default() += 1;
+    }
+    assert_eq!(per_id.len(), 6, "{per_id:?}");
+    let rows = notification::Entity::find().all(app.db()).await.unwrap();
+    assert!(
+        rows.iter().all(|r| r.status == NotificationStatus::Sent),
+        "{rows:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_relay_keeps_at_most_its_bound_of_emails_pushed_and_not_yet_done() {
     use domain::services::relay::{Outbox, claim_for_push};

@@ -36,12 +36,16 @@ pub struct Timing {
     pub claim_lease: Duration,
     /// How often an idle apalis worker looks at its queue.
     pub queue_poll: Duration,
+    /// Emails per queue job: a job's rows are claimed in one statement and sent one after
+    /// another, so this trades queue and database work per message against how long one
+    /// job holds its rows.
+    pub mail_per_job: usize,
 }
 
 impl Timing {
     /// The defaults, with any of `WORKER_RELAY_POLL_MS`, `WORKER_REDELIVER_SECS`,
-    /// `WORKER_RELAY_MAX_OUTSTANDING`, `WORKER_CLAIM_LEASE_SECS` and `WORKER_QUEUE_POLL_MS`
-    /// that are set.
+    /// `WORKER_RELAY_MAX_OUTSTANDING`, `WORKER_CLAIM_LEASE_SECS`, `WORKER_QUEUE_POLL_MS` and
+    /// `WORKER_MAIL_PER_JOB` that are set.
     pub fn from_env() -> Result<Self, String> {
         fn read(
             name: &str,
@@ -57,6 +61,17 @@ impl Timing {
                 _ => Ok(default),
             }
         }
+        fn count(name: &str, default: u64) -> Result<u64, String> {
+            match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => match v.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(format!(
+                        "environment variable {name}: “{v}”: a whole number, at least 1"
+                    )),
+                },
+                _ => Ok(default),
+            }
+        }
         let d = Self::default();
         Ok(Self {
             relay_poll: read("WORKER_RELAY_POLL_MS", Duration::from_millis, d.relay_poll)?,
@@ -65,23 +80,15 @@ impl Timing {
                 Duration::from_secs,
                 d.redeliver_after,
             )?,
-            relay_max_outstanding: match std::env::var("WORKER_RELAY_MAX_OUTSTANDING") {
-                Ok(v) if !v.trim().is_empty() => match v.trim().parse::<u64>() {
-                    Ok(n) if n > 0 => n,
-                    _ => {
-                        return Err(format!(
-                            "environment variable WORKER_RELAY_MAX_OUTSTANDING: “{v}”: a whole number of rows, at least 1"
-                        ));
-                    }
-                },
-                _ => d.relay_max_outstanding,
-            },
+            relay_max_outstanding: count("WORKER_RELAY_MAX_OUTSTANDING", d.relay_max_outstanding)?,
             claim_lease: read(
                 "WORKER_CLAIM_LEASE_SECS",
                 Duration::from_secs,
                 d.claim_lease,
             )?,
             queue_poll: read("WORKER_QUEUE_POLL_MS", Duration::from_millis, d.queue_poll)?,
+            mail_per_job: usize::try_from(count("WORKER_MAIL_PER_JOB", d.mail_per_job as u64)?)
+                .unwrap_or(usize::MAX),
         })
     }
 }
@@ -102,6 +109,7 @@ impl Default for Timing {
             relay_max_outstanding: 2000,
             claim_lease: Duration::from_secs(120),
             queue_poll: Duration::from_millis(250),
+            mail_per_job: 50,
         }
     }
 }

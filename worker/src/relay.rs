@@ -48,7 +48,12 @@ pub async fn relay_once(state: &State, outbox: Outbox) -> Result<usize, String> 
             return Ok(total);
         }
         let pushed = match outbox {
-            Outbox::Mail => state.queue.push_emails(&ids).await,
+            Outbox::Mail => {
+                state
+                    .queue
+                    .push_emails(&ids, state.timing.mail_per_job)
+                    .await
+            }
             Outbox::Tasks => state.queue.push_tasks(&ids).await,
         };
         if let Err(e) = pushed {

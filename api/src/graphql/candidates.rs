@@ -5,19 +5,25 @@
 
 use super::applications::{Application, MarketingSource, load as load_application};
 use super::catalogue::CompetencySet;
+use super::flat;
 use super::loaders::{Loaders, many};
 use super::records::{Achievement, AchievementMethod, Certificate, CourseCompletion};
 use super::{actor, services};
 use crate::error::{GqlResult, UserError, parse_id, payload};
 use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields, OpaqueCursor};
+use async_graphql::parser::types::{Field, SelectionSet};
+use async_graphql::registry::Registry;
 use async_graphql::{
-    Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject,
+    Context, ContextSelectionSet, Enum, ErrorExtensions, ID, InputObject, InputType, Object,
+    OutputType, Positioned, Result, ServerResult, SimpleObject, Value,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::rules::progress::SetStatus as DomainSetStatus;
+use domain::services::catalogue::SetEntry;
 use domain::services::progress::{self, CandidateFilter, CandidateSort};
 use domain::services::{candidacies, catalogue, statistics};
 use entity::{candidacy, deadline_extension};
+use std::borrow::Cow;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::candidacy::CandidacyStatus")]
@@ -52,10 +58,17 @@ impl From<DomainSetStatus> for SetStatus {
 }
 
 /// One set's progress, for a progress graph.
+///
+/// A page of candidates holds hundreds of these, so a plain selection of them is answered
+/// directly (see [`flat`]); [`SetProgressFields`] is the same object for the executor,
+/// which answers every other selection and gives the schema its type.
 pub struct SetProgress(pub progress::SetProgress);
 
-#[Object]
-impl SetProgress {
+/// One set's progress, for a progress graph.
+pub struct SetProgressFields(progress::SetProgress);
+
+#[Object(name = "SetProgress")]
+impl SetProgressFields {
     async fn competency_set(&self, ctx: &Context<'_>) -> Result<Option<CompetencySet>> {
         let cat = catalogue::get(services(ctx)).await.gql()?;
         Ok(cat.set(self.0.set_id).cloned().map(CompetencySet))
@@ -76,6 +89,51 @@ impl SetProgress {
 
     async fn achieved_on(&self) -> Option<NaiveDate> {
         self.0.achieved_on
+    }
+}
+
+impl SetProgress {
+    /// The answer to a plain `selection` (see [`flat`]), or `None`.
+    fn flat(&self, set: Option<&SetEntry>, selection: &Positioned<SelectionSet>) -> Option<Value> {
+        let p = &self.0;
+        flat::object(selection, |field| {
+            Some(match field.node.name.node.as_str() {
+                "__typename" => Value::String("SetProgress".to_owned()),
+                "competencySet" => match set {
+                    Some(entry) => CompetencySet::flat(entry, &field.node.selection_set)?,
+                    None => Value::Null,
+                },
+                "required" => Value::Boolean(p.required),
+                "status" => SetStatus::from(p.status).to_value(),
+                "method" => p.method.map(AchievementMethod::from).to_value(),
+                "achievedOn" => p.achieved_on.to_value(),
+                _ => return None,
+            })
+        })
+    }
+}
+
+impl OutputType for SetProgress {
+    fn type_name() -> Cow<'static, str> {
+        <SetProgressFields as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <SetProgressFields as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        // A catalogue that fails to load is reported by the executor's path.
+        if let Ok(cat) = catalogue::get(ctx.data_unchecked::<domain::Context>()).await
+            && let Some(value) = self.flat(cat.set(self.0.set_id).map(|s| &**s), ctx.item)
+        {
+            return Ok(value);
+        }
+        OutputType::resolve(&SetProgressFields(self.0.clone()), ctx, field).await
     }
 }
 

@@ -1,8 +1,9 @@
 //! The public competency catalogue.
 
-use super::services;
+use super::{flat, services};
 use crate::error::GqlResult;
-use async_graphql::{Context, Enum, ID, Object, Result};
+use async_graphql::parser::types::SelectionSet;
+use async_graphql::{Context, Enum, ID, Object, Positioned, Result, Value};
 use domain::services::catalogue::{self, SetEntry};
 use entity::competency;
 
@@ -63,6 +64,27 @@ impl CompetencySet {
             .cloned()
             .map(Competency)
             .collect()
+    }
+}
+
+impl CompetencySet {
+    /// The answer to `selection` straight from the catalogue entry, when it asks only for
+    /// the set's own plain fields (see [`flat`]); `None` sends it through the executor.
+    pub fn flat(entry: &SetEntry, selection: &Positioned<SelectionSet>) -> Option<Value> {
+        let set = &entry.set;
+        flat::object(selection, |field| {
+            Some(match field.node.name.node.as_str() {
+                "__typename" => Value::String("CompetencySet".to_owned()),
+                "id" => Value::String(set.id.to_string()),
+                "code" => Value::String(set.code.clone()),
+                "name" => Value::String(set.name.clone()),
+                "required" => Value::Boolean(set.required),
+                "description" => Value::String(set.description.clone()),
+                "revisionNote" => Value::String(set.revision_note.clone()),
+                "position" => Value::Number(set.position.into()),
+                _ => return None,
+            })
+        })
     }
 }
 

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod courses;
 pub mod documents;
 pub mod evaluators;
+pub mod flat;
 pub mod loaders;
 pub mod notifications;
 pub mod payments;
@@ -81,8 +82,7 @@ pub fn build(services: domain::Context, limits: Limits) -> ApiSchema {
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(64)
-    .limit_directives(16)
-    .extension(crate::guard::ErrorCodes);
+    .limit_directives(16);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

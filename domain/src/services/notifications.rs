@@ -21,15 +21,18 @@ use sea_orm::{
 };
 use serde_json::json;
 
-/// Claims notification `id` for `worker` if it is due and nobody else holds it. Returns the
-/// row to send, or `None` when there is nothing to do (already sent, cancelled, failed,
-/// not yet due, or held by a live worker).
+/// Claims the notifications `ids` for `worker`, those that are due and held by nobody else,
+/// in one statement. Returns the rows to send in id order; a row left out has nothing to
+/// do (already sent, cancelled, failed, not yet due, or held by a live worker).
 pub async fn claim_for_sending(
     ctx: &Context,
-    id: i64,
+    ids: &[i64],
     worker: &str,
     lease: Duration,
-) -> DomainResult<Option<notification::Model>> {
+) -> DomainResult<Vec<notification::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = ctx.now();
     let claimable = Condition::any()
         .add(
@@ -42,22 +45,27 @@ pub async fn claim_for_sending(
                 .add(notification::Column::Status.eq(NotificationStatus::Sending))
                 .add(notification::Column::ClaimedAt.lt(now - lease)),
         );
-    let claimed = notification::Entity::update_many()
+    let mut claimed = notification::Entity::update_many()
         .col_expr(
             notification::Column::Status,
             Expr::value(NotificationStatus::Sending),
         )
         .col_expr(notification::Column::ClaimedBy, Expr::value(worker))
         .col_expr(notification::Column::ClaimedAt, Expr::value(now))
-        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::Id.is_in(ids.iter().copied()))
         .filter(claimable)
         .exec_with_returning(&ctx.db)
         .await?;
-    Ok(claimed.into_iter().next())
+    claimed.sort_unstable_by_key(|row| row.id);
+    Ok(claimed)
 }
 
-/// Records a successful send and erases the one-time secret the message carried.
-pub async fn mark_sent(ctx: &Context, id: i64, worker: &str) -> DomainResult<()> {
+/// Records successful sends of rows `worker` holds, in one statement, and erases the
+/// one-time secrets the messages carried.
+pub async fn mark_sent(ctx: &Context, ids: &[i64], worker: &str) -> DomainResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     notification::Entity::update_many()
         .col_expr(
             notification::Column::Status,
@@ -76,7 +84,34 @@ pub async fn mark_sent(ctx: &Context, id: i64, worker: &str) -> DomainResult<()>
             notification::Column::Attempts,
             Expr::col(notification::Column::Attempts).add(1),
         )
-        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::Id.is_in(ids.iter().copied()))
+        .filter(notification::Column::ClaimedBy.eq(worker))
+        .filter(notification::Column::Status.eq(NotificationStatus::Sending))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
+}
+
+/// Gives back claims `worker` holds on rows it will not send after all (its job ran out of
+/// lease before reaching them): they are due again at once and the relay pushes them anew.
+pub async fn release(ctx: &Context, ids: &[i64], worker: &str) -> DomainResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    notification::Entity::update_many()
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(NotificationStatus::Pending),
+        )
+        .col_expr(
+            notification::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            notification::Column::PushedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(notification::Column::Id.is_in(ids.iter().copied()))
         .filter(notification::Column::ClaimedBy.eq(worker))
         .filter(notification::Column::Status.eq(NotificationStatus::Sending))
         .exec(&ctx.db)

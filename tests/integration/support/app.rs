@@ -30,6 +30,7 @@ pub fn timing() -> worker::Timing {
         relay_max_outstanding: 2000,
         claim_lease: CLAIM_LEASE,
         queue_poll: QUEUE_POLL,
+        ..worker::Timing::default()
     }
 }
 

@@ -84,12 +84,18 @@ pub async fn mark_sent(ctx: &Context, ids: &[i64], worker: &str) -> DomainResult
             notification::Column::Attempts,
             Expr::col(notification::Column::Attempts).add(1),
         )
-        .filter(notification::Column::Id.is_in(ids.iter().copied()))
-        .filter(notification::Column::ClaimedBy.eq(worker))
-        .filter(notification::Column::Status.eq(NotificationStatus::Sending))
+        .filter(held_by(ids, worker))
         .exec(&ctx.db)
         .await?;
     Ok(())
+}
+
+/// The rows among `ids` that `worker` has claimed and not yet finished.
+fn held_by(ids: &[i64], worker: &str) -> Condition {
+    Condition::all()
+        .add(notification::Column::Id.is_in(ids.iter().copied()))
+        .add(notification::Column::ClaimedBy.eq(worker))
+        .add(notification::Column::Status.eq(NotificationStatus::Sending))
 }
 
 /// Gives back claims `worker` holds on rows it will not send after all (its job ran out of
@@ -111,9 +117,7 @@ pub async fn release(ctx: &Context, ids: &[i64], worker: &str) -> DomainResult<(
             notification::Column::PushedAt,
             Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
         )
-        .filter(notification::Column::Id.is_in(ids.iter().copied()))
-        .filter(notification::Column::ClaimedBy.eq(worker))
-        .filter(notification::Column::Status.eq(NotificationStatus::Sending))
+        .filter(held_by(ids, worker))
         .exec(&ctx.db)
         .await?;
     Ok(())

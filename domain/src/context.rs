@@ -7,7 +7,10 @@ use crate::services::catalogue::Catalogue;
 use crate::services::statistics::SnapshotCache;
 use chrono::{DateTime, NaiveDate, Utc};
 use object_store::ObjectStore;
-use sea_orm::DatabaseConnection;
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 use std::sync::Arc;
 use tokio::sync::{Notify, OnceCell};
 
@@ -60,6 +63,21 @@ impl Context {
     pub fn with_credential_key(mut self, key: credentials::SigningKey) -> Self {
         self.credential_key = Arc::new(key);
         self
+    }
+
+    /// Starts a transaction that will write.
+    ///
+    /// On SQLite it takes the write lock at `BEGIN` (`BEGIN IMMEDIATE`): a deferred
+    /// transaction that reads first and then writes cannot wait for a writer in another
+    /// process (the worker beside the API) and fails with `SQLITE_BUSY` at once, whatever
+    /// the busy timeout. PostgreSQL ignores the mode.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -1454,6 +1454,65 @@ const EVERYTHING: &str = "
     others: otherAssessments { label overallMet feedback competencies { number met comment } recommendedCourses { id title } }
     __typename";
 
+/// The lines of a queue are answered directly and its details only read when asked for
+/// (issue 7); neither may change the answer, however the selection is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_evaluators_queue_answers_the_same_plainly_through_fragments_and_with_details() {
+    let t = Blind::start().await;
+    let line = "id status dueOn tieBreaker roundNumber candidatePseudonym competencySet { code name } __typename";
+    let query = format!(
+        "query($id: ID!) {{
+            plain: myReviews(includeFinished: true) {{ {line} }}
+            spread: myReviews(includeFinished: true) {{ ...Line }}
+            detailed: myReviews(includeFinished: true) {{ ...Line ...Detail }}
+            one: myReview(id: $id) {{ ...Line ...Detail }}
+        }}
+        fragment Line on ReviewAssignment {{ {line} }}
+        fragment Detail on ReviewAssignment {{
+            content {{ narratives {{ body }} }}
+            myAssessment {{ overallMet }}
+            otherAssessments {{ overallMet }}
+        }}"
+    );
+    let r = t
+        .app
+        .gql_as(&t.a.user.token, &query, json!({ "id": t.a_review }))
+        .await;
+    let v = data(&r);
+    let plain = v["plain"].as_array().expect("a list");
+    assert!(!plain.is_empty(), "{r}");
+    assert_eq!(v["spread"], v["plain"], "a fragment changes nothing: {r}");
+    let detailed = v["detailed"].as_array().expect("a list");
+    let lines: Vec<Value> = detailed
+        .iter()
+        .map(|review| {
+            let mut line = review.clone();
+            for detail in ["content", "myAssessment", "otherAssessments"] {
+                line.as_object_mut().expect("an object").remove(detail);
+            }
+            line
+        })
+        .collect();
+    assert_eq!(
+        &lines, plain,
+        "details add to the lines, and change none: {r}"
+    );
+    let mine = detailed
+        .iter()
+        .find(|review| review["id"] == v["one"]["id"])
+        .expect("the review is in the queue");
+    assert_eq!(
+        mine, &v["one"],
+        "the queue's details are the review's own: {r}"
+    );
+    assert_eq!(
+        v["one"]["content"]["narratives"][0]["body"],
+        json!("What I learned, part 1: the first version."),
+        "{r}"
+    );
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_evaluators_view_of_a_review_shows_the_pseudonym_and_never_who_the_candidate_or_the_other_evaluator_is()
  {

@@ -11,19 +11,15 @@ use super::records::{Achievement, AchievementMethod, Certificate, CourseCompleti
 use super::{actor, services};
 use crate::error::{GqlResult, UserError, parse_id, payload};
 use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields, OpaqueCursor};
-use async_graphql::parser::types::{Field, SelectionSet};
-use async_graphql::registry::Registry;
 use async_graphql::{
     Context, ContextSelectionSet, Enum, ErrorExtensions, ID, InputObject, InputType, Object,
-    OutputType, Positioned, Result, ServerResult, SimpleObject, Value,
+    Result, SimpleObject, Value,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::rules::progress::SetStatus as DomainSetStatus;
-use domain::services::catalogue::SetEntry;
 use domain::services::progress::{self, CandidateFilter, CandidateSort};
 use domain::services::{candidacies, catalogue, statistics};
 use entity::{candidacy, deadline_extension};
-use std::borrow::Cow;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::candidacy::CandidacyStatus")]
@@ -60,15 +56,11 @@ impl From<DomainSetStatus> for SetStatus {
 /// One set's progress, for a progress graph.
 ///
 /// A page of candidates holds hundreds of these, so a plain selection of them is answered
-/// directly (see [`flat`]); [`SetProgressFields`] is the same object for the executor,
-/// which answers every other selection and gives the schema its type.
+/// directly (see [`flat`]).
 pub struct SetProgress(pub progress::SetProgress);
 
-/// One set's progress, for a progress graph.
-pub struct SetProgressFields(progress::SetProgress);
-
-#[Object(name = "SetProgress")]
-impl SetProgressFields {
+#[Object]
+impl SetProgress {
     async fn competency_set(&self, ctx: &Context<'_>) -> Result<Option<CompetencySet>> {
         let cat = catalogue::get(services(ctx)).await.gql()?;
         Ok(cat.set(self.0.set_id).cloned().map(CompetencySet))
@@ -92,11 +84,15 @@ impl SetProgressFields {
     }
 }
 
-impl SetProgress {
-    /// The answer to a plain `selection` (see [`flat`]), or `None`.
-    fn flat(&self, set: Option<&SetEntry>, selection: &Positioned<SelectionSet>) -> Option<Value> {
+impl flat::Direct for SetProgress {
+    async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        // A catalogue that fails to load is reported by the executor's path.
+        let cat = catalogue::get(ctx.data_unchecked::<domain::Context>())
+            .await
+            .ok()?;
+        let set = cat.set(self.0.set_id);
         let p = &self.0;
-        flat::object(selection, |field| {
+        flat::object(ctx.item, |field| {
             Some(match field.node.name.node.as_str() {
                 "__typename" => Value::String("SetProgress".to_owned()),
                 "competencySet" => match set {
@@ -113,30 +109,6 @@ impl SetProgress {
     }
 }
 
-impl OutputType for SetProgress {
-    fn type_name() -> Cow<'static, str> {
-        <SetProgressFields as OutputType>::type_name()
-    }
-
-    fn create_type_info(registry: &mut Registry) -> String {
-        <SetProgressFields as OutputType>::create_type_info(registry)
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ContextSelectionSet<'_>,
-        field: &Positioned<Field>,
-    ) -> ServerResult<Value> {
-        // A catalogue that fails to load is reported by the executor's path.
-        if let Ok(cat) = catalogue::get(ctx.data_unchecked::<domain::Context>()).await
-            && let Some(value) = self.flat(cat.set(self.0.set_id).map(|s| &**s), ctx.item)
-        {
-            return Ok(value);
-        }
-        OutputType::resolve(&SetProgressFields(self.0.clone()), ctx, field).await
-    }
-}
-
 /// A candidate's standing in every set and towards certification (every required set
 /// and three electives).
 pub struct Progress {
@@ -148,8 +120,13 @@ pub struct Progress {
 #[Object]
 impl Progress {
     /// The ten sets in the programme's order.
-    async fn sets(&self) -> Vec<SetProgress> {
-        self.inner.sets.iter().cloned().map(SetProgress).collect()
+    async fn sets(&self) -> Vec<flat::Flat<SetProgress>> {
+        self.inner
+            .sets
+            .iter()
+            .cloned()
+            .map(|s| flat::Flat(SetProgress(s)))
+            .collect()
     }
 
     async fn required_achieved(&self) -> u32 {

@@ -4,12 +4,17 @@
 use super::catalogue::{Competency, CompetencySet};
 use super::connection::{Page, connection};
 use super::documents::Document;
+use super::flat;
 use super::loaders::{Loaders, many, one};
 use super::providers::Provider;
 use super::{actor, services};
 use crate::error::{GqlResult, UserError, parse_id, payload};
 use async_graphql::connection::{Connection, EmptyFields, OpaqueCursor};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::parser::types::SelectionSet;
+use async_graphql::{
+    Context, ContextSelectionSet, Enum, ID, InputObject, InputType, Object, Positioned, Result,
+    SimpleObject, Value,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::services::{catalogue, courses};
 use entity::{course, course_approval, course_coverage, course_decision, course_submission};
@@ -386,6 +391,54 @@ impl ApprovedCourse {
     }
 }
 
+/// The public list is read by the page: its plain course lines are answered directly
+/// (see [`flat`]).
+impl flat::Direct for ApprovedCourse {
+    async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let cat = catalogue::get(ctx.data_unchecked::<domain::Context>())
+            .await
+            .ok()?;
+        let c = &self.0;
+        flat::object(ctx.item, |field| {
+            Some(match field.node.name.node.as_str() {
+                "__typename" => Value::String("ApprovedCourse".to_owned()),
+                "id" => Value::String(c.course.id.to_string()),
+                "title" => Value::String(c.submission.title.clone()),
+                "description" => Value::String(c.submission.description.clone()),
+                "competencySet" => match cat.set(c.course.set_id) {
+                    Some(entry) => CompetencySet::flat(entry, &field.node.selection_set)?,
+                    None => Value::Null,
+                },
+                "provider" => Provider::flat(&c.provider, &field.node.selection_set)?,
+                "format" => CourseFormat::from(c.submission.format).to_value(),
+                "delivery" => Delivery::from(c.submission.delivery).to_value(),
+                "timing" => Timing::from(c.submission.timing).to_value(),
+                "duration" => Value::String(c.submission.duration.clone()),
+                "approval" => ApprovalPeriod::flat(&c.approval, &field.node.selection_set)?,
+                _ => return None,
+            })
+        })
+    }
+}
+
+impl ApprovalPeriod {
+    /// The answer to a plain `selection` of `approval` (see [`flat`]), or `None`.
+    fn flat(
+        approval: &course_approval::Model,
+        selection: &Positioned<SelectionSet>,
+    ) -> Option<Value> {
+        flat::object(selection, |field| {
+            Some(match field.node.name.node.as_str() {
+                "__typename" => Value::String("ApprovalPeriod".to_owned()),
+                "startsOn" => approval.starts_on.to_value(),
+                "expiresOn" => approval.expires_on.to_value(),
+                "submissionId" => Value::String(approval.submission_id.to_string()),
+                _ => return None,
+            })
+        })
+    }
+}
+
 /// Filters of the public list; all optional, combined with AND.
 #[derive(InputObject, Default)]
 pub struct ApprovedCourseFilter {
@@ -413,7 +466,8 @@ impl CourseQuery {
         filter: Option<ApprovedCourseFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<OpaqueCursor<i64>, ApprovedCourse, EmptyFields, EmptyFields>> {
+    ) -> Result<Connection<OpaqueCursor<i64>, flat::Flat<ApprovedCourse>, EmptyFields, EmptyFields>>
+    {
         let page = Page::parse(first, after)?;
         let f = filter.unwrap_or_default();
         let filter = courses::ApprovedFilter {
@@ -432,7 +486,12 @@ impl CourseQuery {
             courses::approved_courses(services(ctx), &filter, page.after_id, page.fetch_limit())
                 .await
                 .gql()?;
-        Ok(connection(page, rows, |c| c.course.id, ApprovedCourse))
+        Ok(connection(
+            page,
+            rows,
+            |c| c.course.id,
+            |c| flat::Flat(ApprovedCourse(c)),
+        ))
     }
 
     /// Public: whether a course was approved for a competency set on a given day.

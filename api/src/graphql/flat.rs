@@ -14,7 +14,42 @@
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
-use async_graphql::{Positioned, Value};
+use async_graphql::registry::Registry;
+use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
+use std::borrow::Cow;
+use std::future::Future;
+
+/// An object that can answer a plain selection of itself without the executor.
+pub trait Direct: OutputType {
+    /// The answer to the selection in `ctx` (see [`object`]), or `None` to be resolved
+    /// the ordinary way.
+    fn direct(&self, ctx: &ContextSelectionSet<'_>) -> impl Future<Output = Option<Value>> + Send;
+}
+
+/// `T` in a response: answered by [`Direct::direct`] when it can, else by the executor.
+/// It has `T`'s GraphQL type, so the schema does not change.
+pub struct Flat<T>(pub T);
+
+impl<T: Direct> OutputType for Flat<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        match self.0.direct(ctx).await {
+            Some(value) => Ok(value),
+            None => self.0.resolve(ctx, field).await,
+        }
+    }
+}
 
 /// The value of an object selected by `selection`, each field's value given by
 /// `value_of`, or `None` if the selection is not plain or `value_of` does not know a

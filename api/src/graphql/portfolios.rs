@@ -9,10 +9,14 @@ use super::candidates::Candidacy;
 use super::catalogue::CompetencySet;
 use super::documents::Document;
 use super::evaluators::Evaluator;
+use super::flat;
 use super::loaders::{Loaders, one};
 use super::{actor, services};
 use crate::error::{GqlResult, UserError, parse_id, payload};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, ContextSelectionSet, Enum, ID, InputObject, InputType, Object, Result, SimpleObject,
+    Value,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::services::portfolios::{self, PortfolioDetail, RoundContent};
 use domain::services::reviews::{self, AssessmentView, BlindReview};
@@ -327,20 +331,61 @@ impl ReviewAssignment {
     }
 
     async fn round_number(&self) -> i32 {
-        self.0.round.number
+        self.0.round_number
     }
 
-    async fn content(&self) -> FrozenContent {
-        FrozenContent(self.0.content.clone())
+    async fn content(&self, ctx: &Context<'_>) -> Result<FrozenContent> {
+        let detail = reviews::detail_of(services(ctx), &self.0).await.gql()?;
+        Ok(FrozenContent(detail.content))
     }
 
-    async fn my_assessment(&self) -> Option<Assessment> {
-        self.0.mine.clone().map(Assessment)
+    async fn my_assessment(&self, ctx: &Context<'_>) -> Result<Option<Assessment>> {
+        let detail = reviews::detail_of(services(ctx), &self.0).await.gql()?;
+        Ok(detail.mine.map(Assessment))
     }
 
     /// The other assessments of the round, unsigned; empty until every assessment is in.
-    async fn other_assessments(&self) -> Vec<Assessment> {
-        self.0.others.iter().cloned().map(Assessment).collect()
+    async fn other_assessments(&self, ctx: &Context<'_>) -> Result<Vec<Assessment>> {
+        let detail = reviews::detail_of(services(ctx), &self.0).await.gql()?;
+        Ok(detail.others.into_iter().map(Assessment).collect())
+    }
+}
+
+impl ReviewAssignment {
+    /// Whether `ctx`'s selection of a review asks for more than its line in a queue.
+    fn wants_detail(ctx: &Context<'_>) -> bool {
+        let look = ctx.look_ahead();
+        ["content", "myAssessment", "otherAssessments"]
+            .iter()
+            .any(|f| look.field(f).exists())
+    }
+}
+
+/// A queue holds many reviews: its plain lines are answered directly (see [`flat`]).
+impl flat::Direct for ReviewAssignment {
+    async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let cat = catalogue::get(ctx.data_unchecked::<domain::Context>())
+            .await
+            .ok()?;
+        let r = &self.0;
+        flat::object(ctx.item, |field| {
+            Some(match field.node.name.node.as_str() {
+                "__typename" => Value::String("ReviewAssignment".to_owned()),
+                "id" => Value::String(r.review.id.to_string()),
+                "status" => ReviewStatus::from(r.review.status).to_value(),
+                "dueOn" => r.review.due_on.to_value(),
+                "tieBreaker" => {
+                    Value::Boolean(r.review.assigned_by == review::AssignedBy::TieBreak)
+                }
+                "candidatePseudonym" => Value::String(r.pseudonym.clone()),
+                "roundNumber" => Value::Number(r.round_number.into()),
+                "competencySet" => match cat.set(r.set_id) {
+                    Some(entry) => CompetencySet::flat(entry, &field.node.selection_set)?,
+                    None => Value::Null,
+                },
+                _ => return None,
+            })
+        })
     }
 }
 
@@ -544,13 +589,14 @@ impl PortfolioQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] include_finished: bool,
-    ) -> Result<Vec<ReviewAssignment>> {
+    ) -> Result<Vec<flat::Flat<ReviewAssignment>>> {
+        let with_detail = ReviewAssignment::wants_detail(ctx);
         Ok(
-            reviews::my_reviews(services(ctx), actor(ctx), include_finished)
+            reviews::my_reviews(services(ctx), actor(ctx), include_finished, with_detail)
                 .await
                 .gql()?
                 .into_iter()
-                .map(ReviewAssignment)
+                .map(|r| flat::Flat(ReviewAssignment(r)))
                 .collect(),
         )
     }

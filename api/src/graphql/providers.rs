@@ -2,10 +2,14 @@
 
 use super::accounts::Account;
 use super::connection::{Page, connection};
+use super::flat;
 use super::{actor, services};
 use crate::error::{GqlResult, UserError, parse_id, payload};
 use async_graphql::connection::{Connection, EmptyFields, OpaqueCursor};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::parser::types::SelectionSet;
+use async_graphql::{
+    Context, Enum, ID, InputObject, InputType, Object, Positioned, Result, SimpleObject, Value,
+};
 use chrono::{DateTime, Utc};
 use domain::services::{courses, providers};
 use entity::provider;
@@ -29,6 +33,26 @@ pub enum ProviderKind {
 /// An organisation that offers courses. Its contact details and members are visible to
 /// its members, staff and the CRC; the public sees its name, kind, place and website.
 pub struct Provider(pub provider::Model);
+
+impl Provider {
+    /// The answer to a plain `selection` of `provider`'s public fields (see [`flat`]), or
+    /// `None`; `contact` always goes through the executor, which checks who may see it.
+    pub fn flat(provider: &provider::Model, selection: &Positioned<SelectionSet>) -> Option<Value> {
+        flat::object(selection, |field| {
+            Some(match field.node.name.node.as_str() {
+                "__typename" => Value::String("Provider".to_owned()),
+                "id" => Value::String(provider.id.to_string()),
+                "name" => Value::String(provider.name.clone()),
+                "kind" => ProviderKind::from(provider.kind).to_value(),
+                "city" => Value::String(provider.city.clone()),
+                "state" => Value::String(provider.state.clone()),
+                "country" => Value::String(provider.country.clone()),
+                "website" => provider.website.clone().map_or(Value::Null, Value::String),
+                _ => return None,
+            })
+        })
+    }
+}
 
 #[Object]
 impl Provider {

@@ -19,7 +19,7 @@ use sea_orm::ExprTrait as _;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
@@ -164,7 +164,7 @@ pub async fn register(ctx: &Context, actor: &Actor, input: Registration) -> Doma
         .await
         .map_err(DomainError::internal)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     if let Some(existing) = find_by_email(&txn, &email).await? {
         outbox::queue_email(
             &txn,
@@ -212,7 +212,7 @@ pub async fn register(ctx: &Context, actor: &Actor, input: Registration) -> Doma
 /// caller's point of view, for the same reason as [`register`].
 pub async fn resend_verification(ctx: &Context, actor: &Actor, email: &str) -> DomainResult<()> {
     let email = EmailAddress::parse(email)?;
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let Some(account) = find_by_email(&txn, &email).await? else {
         return Ok(());
     };
@@ -294,7 +294,7 @@ pub async fn verify_email(
     actor: &Actor,
     token: &str,
 ) -> DomainResult<account::Model> {
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let token = consume_token(&txn, ctx, token, TokenPurpose::VerifyEmail).await?;
     let account = account::Entity::find_by_id(token.account_id)
         .one(&txn)
@@ -355,7 +355,7 @@ pub async fn log_in(ctx: &Context, email: &str, password: &str) -> DomainResult<
     };
     let now = ctx.now();
     let attempt = {
-        let txn = ctx.db.begin().await?;
+        let txn = ctx.begin_write().await?;
         let row = login_failure::ActiveModel {
             account_id: Set(account.id),
             at: Set(now),
@@ -395,7 +395,7 @@ pub async fn log_in(ctx: &Context, email: &str, password: &str) -> DomainResult<
             "Verify your email address first: follow the link we emailed you, or ask for a new one.",
         )));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     login_failure::Entity::delete_by_id(attempt.id)
         .exec(&txn)
         .await?;
@@ -515,7 +515,7 @@ pub async fn log_out(ctx: &Context, actor: &Actor) -> DomainResult<()> {
         return Ok(());
     };
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     session::ActiveModel {
         id: Unchanged(session_id),
         revoked_at: Set(Some(now)),
@@ -550,7 +550,7 @@ async fn revoke_all_sessions<C: ConnectionTrait>(
 /// Emails a password-reset link. Succeeds whether or not the address has an account.
 pub async fn request_password_reset(ctx: &Context, actor: &Actor, email: &str) -> DomainResult<()> {
     let email = EmailAddress::parse(email)?;
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let Some(account) = find_by_email(&txn, &email).await? else {
         return Ok(());
     };
@@ -621,7 +621,7 @@ pub async fn reset_password(
     let password_hash = security::hash_password(new_password)
         .await
         .map_err(DomainError::internal)?;
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let token = consume_token(&txn, ctx, token, TokenPurpose::ResetPassword).await?;
     let account = account::Entity::find_by_id(token.account_id)
         .one(&txn)
@@ -668,7 +668,7 @@ pub async fn change_password(
     let password_hash = security::hash_password(new_password)
         .await
         .map_err(DomainError::internal)?;
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let updated = set_password(
         &txn,
         ctx,
@@ -693,7 +693,7 @@ pub async fn grant_role(
 ) -> DomainResult<Vec<Role>> {
     actor.require_officer()?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     account::Entity::find_by_id(account_id)
         .one(&txn)
         .await?
@@ -746,7 +746,7 @@ pub async fn revoke_role(
 ) -> DomainResult<Vec<Role>> {
     actor.require_officer()?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let before = roles_of(&txn, account_id).await?;
     if !before.contains(&role) {
         return Err(DomainError::invalid(
@@ -799,7 +799,7 @@ pub async fn create_officer(
         .map_err(DomainError::internal)?;
     let now = ctx.now();
     let actor = Actor::System;
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let account = match find_by_email(&txn, &email).await? {
         Some(existing) => {
             let before = snapshot(&existing);

@@ -23,7 +23,7 @@ use entity::payment::{self, PaymentKind};
 use entity::work_history_entry::{self, LibraryType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -268,7 +268,7 @@ pub async fn save(
     check_draft(&input, today, &mut p);
     p.into_result()?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let account = entity::account::Entity::find_by_id(viewer.account_id)
         .one(&txn)
         .await?
@@ -456,7 +456,7 @@ fn status_of(outcome: Outcome) -> ApplicationStatus {
 pub async fn submit(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<ApplicationDetail> {
     let viewer = actor.viewer()?.clone();
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let a = visible(&txn, actor, id).await?;
     if a.account_id != viewer.account_id {
         return Err(DomainError::forbidden(
@@ -580,7 +580,7 @@ pub async fn submit(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<Appli
 pub async fn withdraw(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<ApplicationDetail> {
     let viewer = actor.viewer()?.clone();
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let a = visible(&txn, actor, id).await?;
     if a.account_id != viewer.account_id && !viewer.is_staff() {
         return Err(DomainError::forbidden(
@@ -627,7 +627,7 @@ pub async fn decide_education(
         .clone();
     let reason = required("reason", "The reason for the decision", reason, 5_000)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let a = load(&txn, id).await?;
     if a.status != ApplicationStatus::AwaitingEducationReview {
         return Err(DomainError::invalid(Violation::new(

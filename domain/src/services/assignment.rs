@@ -21,7 +21,7 @@ use entity::{account, application, candidacy, evaluator_conflict, evaluator_expe
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Statement,
 };
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -259,7 +259,7 @@ fn params(ctx: &Context, seed: u64) -> Params {
 pub async fn run(ctx: &Context) -> DomainResult<RunSummary> {
     let now = ctx.now();
     let today = ctx.today();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     lock(&txn).await?;
     let waiting = review_round::Entity::find()
         .filter(review_round::Column::Status.eq(RoundStatus::AwaitingAssignment))

@@ -23,7 +23,7 @@ use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -102,7 +102,7 @@ pub async fn create(
         200,
     )?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     if let Some(k) = &key
         && let Some(existing) = bulk_notice_batch::Entity::find()
             .filter(bulk_notice_batch::Column::IdempotencyKey.eq(k.clone()))
@@ -374,7 +374,7 @@ pub async fn progress(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResu
 pub async fn cancel(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResult<Progress> {
     staff(actor)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let batch = bulk_notice_batch::Entity::find_by_id(batch_id)
         .one(&txn)
         .await?
@@ -414,7 +414,7 @@ pub async fn cancel(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResult
 pub async fn retry_failures(ctx: &Context, actor: &Actor, batch_id: i64) -> DomainResult<Progress> {
     staff(actor)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let batch = bulk_notice_batch::Entity::find_by_id(batch_id)
         .one(&txn)
         .await?

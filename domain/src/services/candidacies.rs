@@ -13,7 +13,7 @@ use entity::candidacy::{self, CandidacyStatus};
 use entity::{application, deadline_extension};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde_json::json;
 
@@ -62,7 +62,7 @@ pub async fn extend_deadline(
     let reason = required("reason", "The reason for the extension", reason, 5_000)?;
     let now = ctx.now();
     let today = ctx.today();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let c = visible(&txn, actor, id).await?;
     if matches!(
         c.status,
@@ -281,7 +281,7 @@ async fn remind(
 
 async fn lapse(ctx: &Context, c: &candidacy::Model, swept: &mut Swept) -> DomainResult<()> {
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let Some(fresh) = candidacy::Entity::find_by_id(c.id).one(&txn).await? else {
         return Ok(());
     };

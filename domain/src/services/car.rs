@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use entity::{application, candidacy, car_access_log, car_share_grant, car_share_grant_set};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde_json::json;
 
@@ -99,7 +99,7 @@ pub async fn create_grant(
             set_ids.push(set.set.id);
         }
     }
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let candidacy = evidence::own_candidacy(&txn, actor).await?;
     let app = application::Entity::find_by_id(candidacy.application_id)
         .one(&txn)
@@ -184,7 +184,7 @@ async fn own_grant(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<car_sh
 pub async fn revoke_grant(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<Grant> {
     let grant = own_grant(ctx, actor, id).await?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let revoked = if grant.revoked_at.is_none() {
         let mut am: car_share_grant::ActiveModel = grant.clone().into();
         am.revoked_at = Set(Some(now));

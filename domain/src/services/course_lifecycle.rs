@@ -10,9 +10,7 @@ use crate::rules::periods::{days_between, due_threshold};
 use crate::services::{catalogue, courses::notify_provider};
 use entity::course::{self, CourseStatus};
 use entity::{course_approval, provider};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -61,7 +59,7 @@ pub async fn sweep(ctx: &Context) -> DomainResult<Swept> {
         else {
             continue;
         };
-        let txn = ctx.db.begin().await?;
+        let txn = ctx.begin_write().await?;
         let (course, provider) = course_and_provider(&txn, approval.course_id).await?;
         let before =
             crate::outbox::count_keys_with_prefix(&txn, &reminder_key(approval.id, threshold))
@@ -111,7 +109,7 @@ async fn expire(
     swept: &mut Swept,
 ) -> DomainResult<()> {
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     // Re-read under the transaction: another worker may have recorded it meanwhile.
     let Some(fresh) = course_approval::Entity::find_by_id(approval.id)
         .one(&txn)

@@ -30,11 +30,11 @@ use entity::{course_approval, course_coverage, course_instructor, provider, prov
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use sea_orm::{ExprTrait, RelationTrait};
 use serde_json::json;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// One instructor and why they can teach the course.
 #[derive(Debug, Clone)]
@@ -322,7 +322,7 @@ pub async fn save_draft(
     p.into_result()?;
 
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     if let Some(doc_id) = input.curriculum_document_id {
         documents::owned(&txn, actor, doc_id).await.map_err(|_| {
             DomainError::invalid(
@@ -650,7 +650,7 @@ pub async fn submit(
     let viewer = actor.viewer()?.clone();
     let catalogue = catalogue::get(ctx).await?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let submission = course_submission::Entity::find_by_id(submission_id)
         .one(&txn)
         .await?
@@ -833,7 +833,7 @@ pub async fn decide(
     let catalogue = catalogue::get(ctx).await?;
     let now = ctx.now();
     let today = ctx.today();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let submission = course_submission::Entity::find_by_id(submission_id)
         .one(&txn)
         .await?
@@ -1130,57 +1130,52 @@ pub async fn approved_courses(
     if let Some(after) = after_id {
         q = q.filter(course_approval::Column::CourseId.lt(after));
     }
-    let approvals = q.limit(limit).all(&ctx.db).await?;
-    assemble_approved(&ctx.db, approvals).await
+    let submission = course_approval::Entity::belongs_to(course_submission::Entity)
+        .from(course_approval::Column::SubmissionId)
+        .to(course_submission::Column::Id)
+        .into();
+    let q = q.join(sea_orm::JoinType::InnerJoin, submission);
+    let q = with_prefixed_columns::<course::Entity, _>(q, "c_");
+    let q = with_prefixed_columns::<provider::Entity, _>(q, "p_");
+    let q = with_prefixed_columns::<course_submission::Entity, _>(q, "s_");
+    Ok(q.limit(limit)
+        .into_model::<ApprovedRow>()
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|r| ApprovedCourse {
+            course: r.course,
+            provider: r.provider,
+            approval: r.approval,
+            submission: r.submission,
+        })
+        .collect())
 }
 
-async fn assemble_approved<C: ConnectionTrait>(
-    db: &C,
-    approvals: Vec<course_approval::Model>,
-) -> DomainResult<Vec<ApprovedCourse>> {
-    let course_ids: Vec<i64> = approvals.iter().map(|a| a.course_id).collect();
-    let submission_ids: Vec<i64> = approvals.iter().map(|a| a.submission_id).collect();
-    let courses: HashMap<i64, course::Model> = course::Entity::find()
-        .filter(course::Column::Id.is_in(course_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let provider_ids: Vec<i64> = courses.values().map(|c| c.provider_id).collect();
-    let providers: HashMap<i64, provider::Model> = provider::Entity::find()
-        .filter(provider::Column::Id.is_in(provider_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let submissions: HashMap<i64, course_submission::Model> = course_submission::Entity::find()
-        .filter(course_submission::Column::Id.is_in(submission_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let mut out = Vec::with_capacity(approvals.len());
-    for approval in approvals {
-        let Some(course) = courses.get(&approval.course_id).cloned() else {
-            continue;
-        };
-        let Some(provider) = providers.get(&course.provider_id).cloned() else {
-            continue;
-        };
-        let Some(submission) = submissions.get(&approval.submission_id).cloned() else {
-            continue;
-        };
-        out.push(ApprovedCourse {
-            course,
-            provider,
-            approval,
-            submission,
-        });
+/// One line of the public list, read in one statement: the approval's own columns, then
+/// the course's, provider's and submission's under their prefixes.
+#[derive(Debug, FromQueryResult)]
+struct ApprovedRow {
+    #[sea_orm(nested)]
+    approval: course_approval::Model,
+    #[sea_orm(nested(prefix = "c_"))]
+    course: course::Model,
+    #[sea_orm(nested(prefix = "p_"))]
+    provider: provider::Model,
+    #[sea_orm(nested(prefix = "s_"))]
+    submission: course_submission::Model,
+}
+
+/// `q` also selecting every column of the joined entity `F`, each named `prefix` + column.
+fn with_prefixed_columns<F: EntityTrait, S: QuerySelect>(mut q: S, prefix: &str) -> S {
+    use sea_orm::{ColumnTrait as _, IdenStatic, Iterable};
+    for col in F::Column::iter() {
+        q = q.column_as(
+            col.select_as(col.into_expr()),
+            format!("{prefix}{}", col.as_str()),
+        );
     }
-    Ok(out)
+    q
 }
 
 /// The public list of providers: those with at least one course approved today.

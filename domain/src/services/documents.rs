@@ -14,7 +14,6 @@ use object_store::path::Path as StorePath;
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -60,7 +59,7 @@ pub async fn upload(ctx: &Context, actor: &Actor, upload: Upload) -> DomainResul
         .map_err(DomainError::internal)?;
     let now = ctx.now();
     let recorded = async {
-        let txn = ctx.db.begin().await?;
+        let txn = ctx.begin_write().await?;
         let row = document::ActiveModel {
             owner_account_id: Set(Some(viewer.account_id)),
             purpose: Set(upload.purpose),

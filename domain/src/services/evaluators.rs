@@ -15,7 +15,7 @@ use entity::evaluator::{self, EvaluatorStatus};
 use entity::{application, candidacy, evaluator_conflict, evaluator_expertise};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -144,7 +144,7 @@ pub async fn apply(
     };
     let sets = set_ids(ctx, &input.set_codes).await?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let exists = evaluator::Entity::find()
         .filter(evaluator::Column::AccountId.eq(viewer.account_id))
         .one(&txn)
@@ -273,7 +273,7 @@ pub async fn decide(
     }
     let reason = required("reason", "The reason", reason, 5_000)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let e = evaluator::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -387,7 +387,7 @@ pub async fn configure(
     match sets {
         None => Ok(detail),
         Some(sets) => {
-            let txn = ctx.db.begin().await?;
+            let txn = ctx.begin_write().await?;
             replace_expertise(&txn, id, &sets).await?;
             assignment::request_run(&txn, ctx, "evaluator expertise changed").await?;
             txn.commit().await?;
@@ -410,7 +410,7 @@ async fn update(
 ) -> DomainResult<EvaluatorDetail> {
     let viewer = actor.viewer()?.clone();
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let e = evaluator::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -458,7 +458,7 @@ pub async fn declare_conflict(
 ) -> DomainResult<evaluator_conflict::Model> {
     let viewer = actor.viewer()?.clone();
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let e = evaluator::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -18,7 +18,7 @@ use entity::document::DocumentPurpose;
 use entity::{application, course};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -60,7 +60,7 @@ pub async fn submit(
             .on("completedOn"),
         ));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let candidacy = own_candidacy(&txn, actor).await?;
     if candidacy.status != CandidacyStatus::Active {
         return Err(DomainError::invalid(Violation::new(
@@ -168,7 +168,7 @@ pub async fn verify(
         .ok_or_else(|| DomainError::forbidden("Staff verify evidence."))?
         .clone();
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let row = pending(&txn, id).await?;
     if !courses::approved_on(&txn, row.course_id, row.set_id, row.completed_on).await? {
         let catalogue = catalogue::get(ctx).await?;
@@ -228,7 +228,7 @@ pub async fn reject(
         .clone();
     let reason = required("reason", "The reason", reason, 5_000)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let row = pending(&txn, id).await?;
     let mut am: course_completion::ActiveModel = row.clone().into();
     am.status = Set(CompletionStatus::Rejected);

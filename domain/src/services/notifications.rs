@@ -192,7 +192,7 @@ pub async fn retry(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<notifi
             .on("id"),
         ));
     }
-    let txn = sea_orm::TransactionTrait::begin(&ctx.db).await?;
+    let txn = ctx.begin_write().await?;
     let mut active: notification::ActiveModel = row.into();
     active.status = Set(NotificationStatus::Pending);
     active.attempts = Set(0);

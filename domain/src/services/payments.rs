@@ -14,7 +14,7 @@ use entity::application::ApplicationStatus;
 use entity::payment::{self, PaymentKind, PaymentMethod};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde_json::json;
 
@@ -65,7 +65,7 @@ pub async fn record(
         200,
     )?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let (kind, recipients, what, row) = match input.paid_for {
         PaymentFor::CourseSubmission(id) => {
             let (submission, provider) = courses::fee_target(&txn, id).await?;

@@ -17,7 +17,7 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -191,7 +191,7 @@ pub async fn start(ctx: &Context, actor: &Actor, set_code: &str) -> DomainResult
         )
     })?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let c = evidence::own_candidacy(&txn, actor).await?;
     if c.status != CandidacyStatus::Active {
         return Err(DomainError::invalid(Violation::new(
@@ -261,7 +261,7 @@ pub async fn save_narrative(
     let body = required("body", "The narrative", &input.body, 100_000)?;
     let cat = catalogue::get(ctx).await?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let (p, _) = editable(&txn, actor, portfolio_id).await?;
     let set = cat
         .set(p.set_id)
@@ -350,7 +350,7 @@ pub async fn delete_narrative(
     narrative_id: i64,
 ) -> DomainResult<PortfolioDetail> {
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let (p, _) = editable(&txn, actor, portfolio_id).await?;
     let deleted = portfolio_narrative::Entity::delete_many()
         .filter(portfolio_narrative::Column::Id.eq(narrative_id))
@@ -380,7 +380,7 @@ pub async fn attach_document(
 ) -> DomainResult<PortfolioDetail> {
     let caption = optional("caption", "The caption", caption.as_deref(), 500)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let (p, _) = editable(&txn, actor, portfolio_id).await?;
     let doc = documents::owned(&txn, actor, document_id)
         .await
@@ -436,7 +436,7 @@ pub async fn detach_document(
     document_id: i64,
 ) -> DomainResult<PortfolioDetail> {
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let (p, _) = editable(&txn, actor, portfolio_id).await?;
     portfolio_document::Entity::delete_many()
         .filter(portfolio_document::Column::PortfolioId.eq(p.id))
@@ -531,7 +531,7 @@ pub async fn submit(
 ) -> DomainResult<(PortfolioDetail, review_round::Model)> {
     let cat = catalogue::get(ctx).await?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let (p, _) = editable(&txn, actor, portfolio_id).await?;
     let d = detail(&txn, p).await?;
     let set = cat

@@ -15,7 +15,7 @@ use entity::provider::{self, ProviderKind};
 use entity::{account, provider_member};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -202,7 +202,7 @@ pub async fn create(
     let viewer = actor.viewer()?;
     let c = check(&input)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let me = account::Entity::find_by_id(viewer.account_id)
         .one(&txn)
         .await?
@@ -253,7 +253,7 @@ pub async fn update(
 ) -> DomainResult<provider::Model> {
     let c = check(&input)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     require_access(&txn, actor, id).await?;
     if let Actor::Account(v) = actor
         && v.has(Role::CrcMember)
@@ -322,7 +322,7 @@ pub async fn add_member(
 ) -> DomainResult<account::Model> {
     let email = EmailAddress::parse(email)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     require_access(&txn, actor, provider_id).await?;
     let member = account::Entity::find()
         .filter(account::Column::Email.eq(email.as_str()))
@@ -354,7 +354,7 @@ pub async fn remove_member(
     account_id: i64,
 ) -> DomainResult<()> {
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     require_access(&txn, actor, provider_id).await?;
     let members = provider_member::Entity::find()
         .filter(provider_member::Column::ProviderId.eq(provider_id))

@@ -22,7 +22,7 @@ use entity::renewal::{self, RenewalStatus};
 use entity::{application, candidacy, certificate_period, renewal_activity};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -154,7 +154,7 @@ pub async fn apply(
     }
     p.into_result()?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let cert = certificate::Entity::find_by_id(certificate_id)
         .one(&txn)
         .await?
@@ -253,7 +253,7 @@ pub async fn approve(
         .clone();
     let reasons = optional("reasons", "The reasons", reasons, 10_000)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let r = renewal::Entity::find_by_id(renewal_id)
         .one(&txn)
         .await?
@@ -344,7 +344,7 @@ pub async fn return_renewal(
         .clone();
     let reasons = required("reasons", "The reasons", reasons, 10_000)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let r = renewal::Entity::find_by_id(renewal_id)
         .one(&txn)
         .await?
@@ -401,7 +401,7 @@ pub async fn revoke(
         .clone();
     let reason = required("reason", "The reason", reason, 5_000)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let cert = certificate::Entity::find_by_id(certificate_id)
         .one(&txn)
         .await?
@@ -447,7 +447,7 @@ pub async fn sweep(ctx: &Context) -> DomainResult<Swept> {
     for cert in active {
         let days_left = days_between(today, cert.expires_on);
         if days_left <= 0 {
-            let txn = ctx.db.begin().await?;
+            let txn = ctx.begin_write().await?;
             let n = certificate::Entity::update_many()
                 .col_expr(
                     certificate::Column::Status,

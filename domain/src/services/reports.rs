@@ -649,7 +649,7 @@ pub async fn save_plan(
     actor.require_officer()?;
     crate::rules::business_plan::check(&inputs)?;
     let now = ctx.now();
-    let txn = sea_orm::TransactionTrait::begin(&ctx.db).await?;
+    let txn = ctx.begin_write().await?;
     let value = serde_json::to_value(&inputs).map_err(DomainError::internal)?;
     let existing = business_plan::Entity::find()
         .filter(business_plan::Column::Name.eq("current"))

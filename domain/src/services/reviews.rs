@@ -28,8 +28,8 @@ use entity::{
     account, application, candidacy, evaluator, review_assessment, review_recommended_course,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -69,13 +69,31 @@ pub struct AssessmentView {
 #[derive(Debug, Clone)]
 pub struct BlindReview {
     pub review: review::Model,
-    pub round: review_round::Model,
+    pub round_number: i32,
     pub set_id: i64,
     pub pseudonym: String,
+    /// The round's content and the assessments; `None` when the caller asked for the
+    /// queue lines only (see [`my_reviews`]), and then [`detail_of`] reads them.
+    pub detail: Option<BlindDetail>,
+}
+
+/// The heavier part of a review: what is assessed and what has been found.
+#[derive(Debug, Clone)]
+pub struct BlindDetail {
     pub content: RoundContent,
     pub mine: Option<AssessmentView>,
     /// The other assessments, only once every assessment of the round is in.
     pub others: Vec<AssessmentView>,
+}
+
+/// A review with the facts of its line in a queue, read in one statement.
+#[derive(Debug, FromQueryResult)]
+struct QueueLine {
+    #[sea_orm(nested)]
+    review: review::Model,
+    round_number: i32,
+    set_id: i64,
+    pseudonym: String,
 }
 
 async fn my_evaluator<C: ConnectionTrait>(db: &C, actor: &Actor) -> DomainResult<evaluator::Model> {
@@ -170,20 +188,55 @@ async fn active_reviews<C: ConnectionTrait>(
 }
 
 async fn blind<C: ConnectionTrait>(db: &C, r: review::Model) -> DomainResult<BlindReview> {
-    blind_many(db, vec![r])
+    let line = lines(db, review::Entity::find_by_id(r.id))
         .await?
         .pop()
-        .ok_or(DomainError::NotFound("review"))
+        .ok_or(DomainError::NotFound("review"))?;
+    let detail = details_of(db, std::slice::from_ref(&line.review))
+        .await?
+        .remove(&line.review.id)
+        .ok_or(DomainError::NotFound("review"))?;
+    Ok(blind_review(line, Some(detail)))
 }
 
-/// What an evaluator sees of each of `reviews`, in the same order, in a fixed number of
-/// statements whatever their number (an evaluator's queue is one page).
-async fn blind_many<C: ConnectionTrait>(
+fn blind_review(line: QueueLine, detail: Option<BlindDetail>) -> BlindReview {
+    BlindReview {
+        review: line.review,
+        round_number: line.round_number,
+        set_id: line.set_id,
+        pseudonym: line.pseudonym,
+        detail,
+    }
+}
+
+/// The reviews `q` selects, each with its round's number, set and candidate's pseudonym,
+/// in one statement.
+async fn lines<C: ConnectionTrait>(
     db: &C,
-    reviews: Vec<review::Model>,
-) -> DomainResult<Vec<BlindReview>> {
+    q: sea_orm::Select<review::Entity>,
+) -> DomainResult<Vec<QueueLine>> {
+    use sea_orm::{JoinType, RelationTrait};
+    Ok(
+        q.join(JoinType::InnerJoin, review::Relation::ReviewRound.def())
+            .join(JoinType::InnerJoin, review_round::Relation::Portfolio.def())
+            .join(JoinType::InnerJoin, portfolio::Relation::Candidacy.def())
+            .column_as(review_round::Column::Number, "round_number")
+            .column_as(portfolio::Column::SetId, "set_id")
+            .column_as(candidacy::Column::Pseudonym, "pseudonym")
+            .into_model::<QueueLine>()
+            .all(db)
+            .await?,
+    )
+}
+
+/// The content and assessments of each of `reviews`, by review id, in a fixed number of
+/// statements whatever their number.
+async fn details_of<C: ConnectionTrait>(
+    db: &C,
+    reviews: &[review::Model],
+) -> DomainResult<HashMap<i64, BlindDetail>> {
     if reviews.is_empty() {
-        return Ok(Vec::new());
+        return Ok(HashMap::new());
     }
     let rounds: HashMap<i64, review_round::Model> = review_round::Entity::find()
         .filter(review_round::Column::Id.is_in(reviews.iter().map(|r| r.round_id)))
@@ -191,20 +244,6 @@ async fn blind_many<C: ConnectionTrait>(
         .await?
         .into_iter()
         .map(|x| (x.id, x))
-        .collect();
-    let portfolios: HashMap<i64, portfolio::Model> = portfolio::Entity::find()
-        .filter(portfolio::Column::Id.is_in(rounds.values().map(|x| x.portfolio_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|x| (x.id, x))
-        .collect();
-    let pseudonyms: HashMap<i64, String> = candidacy::Entity::find()
-        .filter(candidacy::Column::Id.is_in(portfolios.values().map(|x| x.candidacy_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|x| (x.id, x.pseudonym))
         .collect();
     let mut active: HashMap<i64, Vec<review::Model>> = HashMap::new();
     for x in review::Entity::find()
@@ -222,26 +261,18 @@ async fn blind_many<C: ConnectionTrait>(
             .get(&round_id)
             .is_some_and(|all| all.iter().all(|x| x.status == ReviewStatus::Submitted))
     };
-    let mut wanted: Vec<review::Model> = reviews.clone();
-    for r in &reviews {
+    let mut wanted: Vec<review::Model> = reviews.to_vec();
+    for r in reviews {
         if all_in(r.round_id) {
             wanted.extend(active[&r.round_id].iter().filter(|x| x.id != r.id).cloned());
         }
     }
     let assessments = assessments_of(db, &wanted).await?;
-    let mut out = Vec::with_capacity(reviews.len());
+    let mut out = HashMap::with_capacity(reviews.len());
     for r in reviews {
-        let round = rounds
-            .get(&r.round_id)
-            .cloned()
-            .ok_or(DomainError::NotFound("review"))?;
-        let p = portfolios
-            .get(&round.portfolio_id)
-            .ok_or(DomainError::NotFound("review"))?;
-        let pseudonym = pseudonyms
-            .get(&p.candidacy_id)
-            .cloned()
-            .ok_or(DomainError::NotFound("review"))?;
+        let Some(round) = rounds.get(&r.round_id) else {
+            continue;
+        };
         let others = if all_in(r.round_id) {
             active[&r.round_id]
                 .iter()
@@ -251,28 +282,44 @@ async fn blind_many<C: ConnectionTrait>(
         } else {
             Vec::new()
         };
-        out.push(BlindReview {
+        let detail = BlindDetail {
             content: RoundContent::from_json(&round.content)?,
-            set_id: p.set_id,
-            pseudonym,
             mine: assessments.get(&r.id).cloned(),
             others,
-            round,
-            review: r,
-        });
+        };
+        out.insert(r.id, detail);
     }
     Ok(out)
 }
 
-/// The caller's reviews (as an evaluator), newest first.
+/// The content and assessments of a review read without them (see [`BlindReview::detail`]).
+pub async fn detail_of(ctx: &Context, review: &BlindReview) -> DomainResult<BlindDetail> {
+    if let Some(d) = &review.detail {
+        return Ok(d.clone());
+    }
+    details_of(&ctx.db, std::slice::from_ref(&review.review))
+        .await?
+        .remove(&review.review.id)
+        .ok_or(DomainError::NotFound("review"))
+}
+
+/// The caller's reviews (as an evaluator), newest first, with their content and
+/// assessments if `with_detail` (an evaluator's queue is one page, so either way costs a
+/// fixed number of statements).
 pub async fn my_reviews(
     ctx: &Context,
     actor: &Actor,
     include_finished: bool,
+    with_detail: bool,
 ) -> DomainResult<Vec<BlindReview>> {
-    let ev = my_evaluator(&ctx.db, actor).await?;
+    let viewer = actor.viewer()?;
+    let mine = sea_orm::sea_query::Query::select()
+        .column(evaluator::Column::Id)
+        .from(evaluator::Entity)
+        .and_where(evaluator::Column::AccountId.eq(viewer.account_id))
+        .to_owned();
     let mut q = review::Entity::find()
-        .filter(review::Column::EvaluatorId.eq(ev.id))
+        .filter(review::Column::EvaluatorId.in_subquery(mine))
         .order_by_desc(review::Column::Id);
     // Finished includes a review taken away from them: it stays theirs to look at, as
     // `my_review` allows, though no longer to submit.
@@ -281,7 +328,26 @@ pub async fn my_reviews(
     } else {
         q.filter(review::Column::Status.eq(ReviewStatus::Assigned))
     };
-    blind_many(&ctx.db, q.limit(200).all(&ctx.db).await?).await
+    let found = lines(&ctx.db, q.limit(200)).await?;
+    if found.is_empty() {
+        // Nothing is also what a non-evaluator would see; tell them apart only now, so
+        // that the common case costs one statement.
+        my_evaluator(&ctx.db, actor).await?;
+        return Ok(Vec::new());
+    }
+    let mut details = if with_detail {
+        let reviews: Vec<review::Model> = found.iter().map(|l| l.review.clone()).collect();
+        Some(details_of(&ctx.db, &reviews).await?)
+    } else {
+        None
+    };
+    Ok(found
+        .into_iter()
+        .map(|line| {
+            let detail = details.as_mut().and_then(|d| d.remove(&line.review.id));
+            blind_review(line, detail)
+        })
+        .collect())
 }
 
 /// One review, as its own evaluator sees it. Nobody else reads a review through this:
@@ -351,7 +417,7 @@ pub async fn submit_assessment(
     )?;
     let now = ctx.now();
     let today = ctx.today();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let ev = my_evaluator(&txn, actor).await?;
     let r = review::Entity::find_by_id(review_id)
         .one(&txn)
@@ -692,7 +758,7 @@ pub async fn replace_evaluator(
     }
     let reason = required("reason", "The reason", reason, 2_000)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let r = review::Entity::find_by_id(review_id)
         .one(&txn)
         .await?
@@ -736,7 +802,7 @@ pub async fn sweep(ctx: &Context) -> DomainResult<Swept> {
     for r in open {
         let days_left = days_between(today, r.due_on);
         if days_left < -grace {
-            let txn = ctx.db.begin().await?;
+            let txn = ctx.begin_write().await?;
             let fresh = review::Entity::find_by_id(r.id).one(&txn).await?;
             if fresh
                 .as_ref()
@@ -775,7 +841,7 @@ pub async fn sweep(ctx: &Context) -> DomainResult<Swept> {
         .all(&ctx.db)
         .await?;
     for round in waiting_third {
-        let txn = ctx.db.begin().await?;
+        let txn = ctx.begin_write().await?;
         let active = active_reviews(&txn, round.id).await?;
         let per_round = ctx.config.reviews.evaluators_per_round as usize;
         if active.len() <= per_round
@@ -856,7 +922,7 @@ pub async fn file_appeal(
     let viewer = actor.viewer()?.clone();
     let reason = required("reason", "The grounds of the appeal", reason, 20_000)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let round = review_round::Entity::find_by_id(round_id)
         .one(&txn)
         .await?
@@ -945,7 +1011,7 @@ pub async fn decide_appeal(
     }
     let reason = required("reason", "The reason for the decision", reason, 20_000)?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = ctx.begin_write().await?;
     let a = appeal::Entity::find_by_id(appeal_id)
         .one(&txn)
         .await?

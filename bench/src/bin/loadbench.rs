@@ -1112,7 +1112,8 @@ fn markdown(results: &[QueryResult], a: &RunArgs) -> String {
         md,
         "\nmax req/s: the highest offered rate (open loop, latency from the scheduled instant) \
          at which every request answered and p99 stayed under {} ms, found by doubling from {} \
-         req/s then bisecting {} times; each step {} s after a {} s warm-up. At the fixed rates, \
+         req/s then bisecting {} times, a step that failed run once more before it counted; \
+         each step {} s after a {} s warm-up. At the fixed rates, \
          p50 / p99 in ms; – means skipped, above twice the server's max. CPU ms/req: the \
          server process's user + system time per request at its max rate (* when no rate met \
          the target: at the highest rate run without errors); PostgreSQL's CPU is not included.\n\n",

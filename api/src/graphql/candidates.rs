@@ -86,19 +86,14 @@ impl SetProgress {
 
 impl flat::Direct for SetProgress {
     async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
-        // A catalogue that fails to load is reported by the executor's path.
-        let cat = catalogue::get(ctx.data_unchecked::<domain::Context>())
-            .await
-            .ok()?;
-        let set = cat.set(self.0.set_id);
+        let cat = CompetencySet::catalogue_for_flat(ctx).await?;
         let p = &self.0;
         flat::object(ctx.item, |field| {
             Some(match field.node.name.node.as_str() {
                 "__typename" => Value::String("SetProgress".to_owned()),
-                "competencySet" => match set {
-                    Some(entry) => CompetencySet::flat(entry, &field.node.selection_set)?,
-                    None => Value::Null,
-                },
+                "competencySet" => {
+                    CompetencySet::flat_of(&cat, p.set_id, &field.node.selection_set)?
+                }
                 "required" => Value::Boolean(p.required),
                 "status" => SetStatus::from(p.status).to_value(),
                 "method" => p.method.map(AchievementMethod::from).to_value(),

@@ -3,9 +3,10 @@
 use super::{flat, services};
 use crate::error::GqlResult;
 use async_graphql::parser::types::SelectionSet;
-use async_graphql::{Context, Enum, ID, Object, Positioned, Result, Value};
-use domain::services::catalogue::{self, SetEntry};
+use async_graphql::{Context, ContextSelectionSet, Enum, ID, Object, Positioned, Result, Value};
+use domain::services::catalogue::{self, Catalogue, SetEntry};
 use entity::competency;
+use std::sync::Arc;
 
 /// Whether a competency is knowledge or a skill.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -68,9 +69,30 @@ impl CompetencySet {
 }
 
 impl CompetencySet {
+    /// The catalogue, for an answer built directly (see [`flat`]); `None` if it fails to
+    /// load, and then the executor's path reports the failure.
+    pub async fn catalogue_for_flat(ctx: &ContextSelectionSet<'_>) -> Option<Arc<Catalogue>> {
+        catalogue::get(ctx.data_unchecked::<domain::Context>())
+            .await
+            .ok()
+    }
+
+    /// The answer to a plain `selection` of set `set_id` (see [`flat`]): null if the
+    /// catalogue has no such set, `None` if the selection is not plain.
+    pub fn flat_of(
+        cat: &Catalogue,
+        set_id: i64,
+        selection: &Positioned<SelectionSet>,
+    ) -> Option<Value> {
+        match cat.set(set_id) {
+            Some(entry) => Self::flat(entry, selection),
+            None => Some(Value::Null),
+        }
+    }
+
     /// The answer to `selection` straight from the catalogue entry, when it asks only for
     /// the set's own plain fields (see [`flat`]); `None` sends it through the executor.
-    pub fn flat(entry: &SetEntry, selection: &Positioned<SelectionSet>) -> Option<Value> {
+    fn flat(entry: &SetEntry, selection: &Positioned<SelectionSet>) -> Option<Value> {
         let set = &entry.set;
         flat::object(selection, |field| {
             Some(match field.node.name.node.as_str() {

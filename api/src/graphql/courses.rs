@@ -395,9 +395,7 @@ impl ApprovedCourse {
 /// (see [`flat`]).
 impl flat::Direct for ApprovedCourse {
     async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
-        let cat = catalogue::get(ctx.data_unchecked::<domain::Context>())
-            .await
-            .ok()?;
+        let cat = CompetencySet::catalogue_for_flat(ctx).await?;
         let c = &self.0;
         flat::object(ctx.item, |field| {
             Some(match field.node.name.node.as_str() {
@@ -405,10 +403,9 @@ impl flat::Direct for ApprovedCourse {
                 "id" => Value::String(c.course.id.to_string()),
                 "title" => Value::String(c.submission.title.clone()),
                 "description" => Value::String(c.submission.description.clone()),
-                "competencySet" => match cat.set(c.course.set_id) {
-                    Some(entry) => CompetencySet::flat(entry, &field.node.selection_set)?,
-                    None => Value::Null,
-                },
+                "competencySet" => {
+                    CompetencySet::flat_of(&cat, c.course.set_id, &field.node.selection_set)?
+                }
                 "provider" => Provider::flat(&c.provider, &field.node.selection_set)?,
                 "format" => CourseFormat::from(c.submission.format).to_value(),
                 "delivery" => Delivery::from(c.submission.delivery).to_value(),

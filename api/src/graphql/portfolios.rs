@@ -336,18 +336,18 @@ impl ReviewAssignment {
 
     async fn content(&self, ctx: &Context<'_>) -> Result<FrozenContent> {
         let detail = reviews::detail_of(services(ctx), &self.0).await.gql()?;
-        Ok(FrozenContent(detail.content))
+        Ok(FrozenContent(detail.content.clone()))
     }
 
     async fn my_assessment(&self, ctx: &Context<'_>) -> Result<Option<Assessment>> {
         let detail = reviews::detail_of(services(ctx), &self.0).await.gql()?;
-        Ok(detail.mine.map(Assessment))
+        Ok(detail.mine.clone().map(Assessment))
     }
 
     /// The other assessments of the round, unsigned; empty until every assessment is in.
     async fn other_assessments(&self, ctx: &Context<'_>) -> Result<Vec<Assessment>> {
         let detail = reviews::detail_of(services(ctx), &self.0).await.gql()?;
-        Ok(detail.others.into_iter().map(Assessment).collect())
+        Ok(detail.others.iter().cloned().map(Assessment).collect())
     }
 }
 
@@ -364,9 +364,7 @@ impl ReviewAssignment {
 /// A queue holds many reviews: its plain lines are answered directly (see [`flat`]).
 impl flat::Direct for ReviewAssignment {
     async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
-        let cat = catalogue::get(ctx.data_unchecked::<domain::Context>())
-            .await
-            .ok()?;
+        let cat = CompetencySet::catalogue_for_flat(ctx).await?;
         let r = &self.0;
         flat::object(ctx.item, |field| {
             Some(match field.node.name.node.as_str() {
@@ -379,10 +377,9 @@ impl flat::Direct for ReviewAssignment {
                 }
                 "candidatePseudonym" => Value::String(r.pseudonym.clone()),
                 "roundNumber" => Value::Number(r.round_number.into()),
-                "competencySet" => match cat.set(r.set_id) {
-                    Some(entry) => CompetencySet::flat(entry, &field.node.selection_set)?,
-                    None => Value::Null,
-                },
+                "competencySet" => {
+                    CompetencySet::flat_of(&cat, r.set_id, &field.node.selection_set)?
+                }
                 _ => return None,
             })
         })

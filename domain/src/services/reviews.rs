@@ -32,6 +32,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::collections::HashMap;
 
@@ -293,13 +294,17 @@ async fn details_of<C: ConnectionTrait>(
 }
 
 /// The content and assessments of a review read without them (see [`BlindReview::detail`]).
-pub async fn detail_of(ctx: &Context, review: &BlindReview) -> DomainResult<BlindDetail> {
+pub async fn detail_of<'a>(
+    ctx: &Context,
+    review: &'a BlindReview,
+) -> DomainResult<Cow<'a, BlindDetail>> {
     if let Some(d) = &review.detail {
-        return Ok(d.clone());
+        return Ok(Cow::Borrowed(d));
     }
     details_of(&ctx.db, std::slice::from_ref(&review.review))
         .await?
         .remove(&review.review.id)
+        .map(Cow::Owned)
         .ok_or(DomainError::NotFound("review"))
 }
 

@@ -89,7 +89,10 @@ fi
 psql "$PG/$DB" -qAt -c "SELECT pg_size_pretty(pg_database_size('$DB'))" > "$results/database-size.txt"
 
 step "servers"
-db_as() { echo "${PG/postgres@/$1@}/$DB"; }
+# All three servers reach PostgreSQL the same way: over loopback without TLS. PostGraphile's
+# driver (node-postgres) does not ask for TLS; sqlx, behind the API and the floor, would
+# negotiate it with this server (sslmode=prefer) and pay for encryption on every statement.
+db_as() { echo "${PG/postgres@/$1@}/$DB?sslmode=disable"; }
 DATA_DIR="$var/api" DATABASE_URL=$(db_as lsscp_api) PORT=$API_PORT BIND_ADDR=127.0.0.1 \
   MIGRATE_ON_START=false RUST_LOG=warn target/release/lsscp api > "$var/api.log" 2>&1 &
 api_pid=$!; pids+=("$api_pid")
@@ -142,7 +145,7 @@ wait 2>/dev/null || true
 pids=()
 
 step "bulk path"
-target/release/bulkbench --holders "$HOLDERS" --database-url "$PG/lsscp_bulk" \
+target/release/bulkbench --holders "$HOLDERS" --database-url "$PG/lsscp_bulk?sslmode=disable" \
   --csv "$results/bulk.csv" --markdown "$results/bulk.md"
 
 step "assignment solver"

@@ -61,7 +61,9 @@ pub async fn graphql(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     };
-    let request = request
+    let request = app
+        .documents
+        .prepare(request)
         .data(actor)
         .data(client)
         .data(Loaders::new(&app.services));

@@ -8,6 +8,7 @@ pub mod error;
 pub mod graphql;
 pub mod guard;
 pub mod http;
+pub mod parsed_documents;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -16,6 +17,10 @@ use graphql::Limits;
 use guard::CodedSchema;
 use infra::JobQueue;
 
+/// How many distinct operation texts keep their parsed document (see
+/// [`parsed_documents`]): far more than a client app sends.
+const PARSED_DOCUMENTS: usize = 512;
+
 /// What every request handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +28,7 @@ pub struct AppState {
     pub queue: JobQueue,
     pub schema: CodedSchema,
     pub introspection: bool,
+    pub documents: std::sync::Arc<parsed_documents::ParsedDocuments>,
 }
 
 impl AppState {
@@ -32,6 +38,9 @@ impl AppState {
             services,
             queue,
             introspection: limits.introspection,
+            documents: std::sync::Arc::new(parsed_documents::ParsedDocuments::new(
+                PARSED_DOCUMENTS,
+            )),
         }
     }
 }

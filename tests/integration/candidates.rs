@@ -1318,27 +1318,32 @@ async fn progress_answers_the_same_through_fragments_as_through_plain_fields() {
     let course: i64 = courses[0].1.parse().unwrap();
     steps::seed_candidates(&app, &officer, 12, course).await;
 
-    let page = |sets: &str, fragments: &str| {
+    // Every field a candidacy and its progress answer directly, around the sets' selection.
+    let page = |node: &str, sets: &str, fragments: &str| {
         format!(
-            "{{ candidates(first: 12) {{ nodes {{ number progress {{ sets {sets} }} }} }} }} {fragments}"
+            "{{ candidates(first: 12) {{ nodes {{ {node} __typename id number status startedOn deadlineOn \
+               carExpiresOn certifiedAt progress {{ __typename requiredAchieved requiredTotal \
+               electivesAchieved electivesNeeded setsRemaining complete daysLeft sets {sets} }} }} }} }} {fragments}"
         )
     };
-    let plain = page(
-        "{ __typename competencySet { __typename id code name required position revisionNote } \
-           required status method on: achievedOn achievedOn }",
-        "",
-    );
+    let sets = "{ __typename competencySet { __typename id code name required position revisionNote } \
+           required status method on: achievedOn achievedOn }";
+    let plain = page("", sets, "");
     let through_fragments = page(
+        "",
         "{ ...Set ... on SetProgress { achievedOn } }",
         "fragment Set on SetProgress { __typename \
            competencySet { __typename id code name required position revisionNote } \
            required status method on: achievedOn }",
     );
     let through_directives = page(
+        "",
         "{ __typename competencySet @include(if: true) { __typename id code name required position revisionNote } \
            required status @skip(if: false) method on: achievedOn achievedOn }",
         "",
     );
+    // A fragment on the candidacy itself sends the whole node through the executor.
+    let node_through_fragment = page("... on Candidacy { number }", sets, "");
     let answer = |q: String| {
         let app = &app;
         let token = officer.token.clone();
@@ -1347,6 +1352,12 @@ async fn progress_answers_the_same_through_fragments_as_through_plain_fields() {
     let plain = answer(plain).await;
     assert_eq!(answer(through_fragments).await, plain);
     assert_eq!(answer(through_directives).await, plain);
+    assert_eq!(answer(node_through_fragment).await, plain);
+    let first = &plain["nodes"][0];
+    assert_eq!(first["__typename"], json!("Candidacy"));
+    assert_eq!(first["progress"]["__typename"], json!("Progress"));
+    assert_eq!(first["progress"]["requiredTotal"], json!(3));
+    assert!(first["progress"]["daysLeft"].as_i64().unwrap() > 1000);
 
     // The page exercises every kind of value: achieved sets with a method and a date, and
     // sets not started, whose method and date are null.

@@ -11,12 +11,14 @@ use super::records::{Achievement, AchievementMethod, Certificate, CourseCompleti
 use super::{actor, services};
 use crate::error::{GqlResult, UserError, parse_id, payload};
 use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields, OpaqueCursor};
+use async_graphql::parser::types::{Selection, SelectionSet};
 use async_graphql::{
     Context, ContextSelectionSet, Enum, ErrorExtensions, ID, InputObject, InputType, Object,
-    Result, SimpleObject, Value,
+    Positioned, Result, SimpleObject, Value,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::rules::progress::SetStatus as DomainSetStatus;
+use domain::services::catalogue::Catalogue;
 use domain::services::progress::{self, CandidateFilter, CandidateSort};
 use domain::services::{candidacies, catalogue, statistics};
 use entity::{candidacy, deadline_extension};
@@ -84,15 +86,18 @@ impl SetProgress {
     }
 }
 
-impl flat::Direct for SetProgress {
-    async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
-        let cat = CompetencySet::catalogue_for_flat(ctx).await?;
-        let p = &self.0;
-        flat::object(ctx.item, |field| {
+impl SetProgress {
+    /// The answer to a plain `selection` of one set's progress (see [`flat`]).
+    fn flat(
+        p: &progress::SetProgress,
+        cat: &Catalogue,
+        selection: &Positioned<SelectionSet>,
+    ) -> Option<Value> {
+        flat::object(selection, |field| {
             Some(match field.node.name.node.as_str() {
                 "__typename" => Value::String("SetProgress".to_owned()),
                 "competencySet" => {
-                    CompetencySet::flat_of(&cat, p.set_id, &field.node.selection_set)?
+                    CompetencySet::flat_of(cat, p.set_id, &field.node.selection_set)?
                 }
                 "required" => Value::Boolean(p.required),
                 "status" => SetStatus::from(p.status).to_value(),
@@ -101,6 +106,13 @@ impl flat::Direct for SetProgress {
                 _ => return None,
             })
         })
+    }
+}
+
+impl flat::Direct for SetProgress {
+    async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let cat = CompetencySet::catalogue_for_flat(ctx).await?;
+        Self::flat(&self.0, &cat, ctx.item)
     }
 }
 
@@ -151,7 +163,45 @@ impl Progress {
 
     /// Days until the deadline (negative once past).
     async fn days_left(&self) -> i64 {
+        self.days_left_value()
+    }
+}
+
+impl Progress {
+    fn days_left_value(&self) -> i64 {
         (self.deadline_on - self.today).num_days()
+    }
+
+    /// The answer to a plain `selection` of this progress (see [`flat`]).
+    fn flat(&self, cat: &Catalogue, selection: &Positioned<SelectionSet>) -> Option<Value> {
+        let standing = &self.inner.standing;
+        flat::object(selection, |field| {
+            Some(match field.node.name.node.as_str() {
+                "__typename" => Value::String("Progress".to_owned()),
+                "sets" => Value::List(
+                    self.inner
+                        .sets
+                        .iter()
+                        .map(|s| SetProgress::flat(s, cat, &field.node.selection_set))
+                        .collect::<Option<Vec<_>>>()?,
+                ),
+                "requiredAchieved" => Value::from(standing.required_achieved),
+                "requiredTotal" => Value::from(standing.required_total),
+                "electivesAchieved" => Value::from(standing.electives_achieved),
+                "electivesNeeded" => Value::from(standing.electives_needed),
+                "setsRemaining" => Value::from(standing.remaining()),
+                "complete" => Value::Boolean(standing.is_complete()),
+                "daysLeft" => Value::from(self.days_left_value()),
+                _ => return None,
+            })
+        })
+    }
+}
+
+impl flat::Direct for Progress {
+    async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let cat = CompetencySet::catalogue_for_flat(ctx).await?;
+        self.flat(&cat, ctx.item)
     }
 }
 
@@ -206,22 +256,58 @@ impl DeadlineExtension {
 pub struct Candidacy(pub candidacy::Model);
 
 impl Candidacy {
-    async fn progress_inner(&self, ctx: &Context<'_>) -> Result<progress::Progress> {
-        let l = ctx.data_unchecked::<Loaders>();
-        let (achievements, completions, portfolios) = futures_join(
-            many(&l.achievements, self.0.id),
-            many(&l.completions, self.0.id),
-            many(&l.portfolios, self.0.id),
-        )
-        .await;
-        let cat = catalogue::get(services(ctx)).await.gql()?;
-        Ok(progress::progress_of(
-            &cat,
-            services(ctx).config.candidacy.electives_required,
-            &achievements?,
-            &completions?,
-            &portfolios?,
-        ))
+    async fn progress_of(&self, ctx: &domain::Context, loaders: &Loaders) -> Result<Progress> {
+        let facts = loaders
+            .progress_facts
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let cat = catalogue::get(ctx).await.gql()?;
+        Ok(Progress {
+            inner: progress::progress_of(&cat, ctx.config.candidacy.electives_required, &facts),
+            deadline_on: self.0.deadline_on,
+            today: ctx.today(),
+        })
+    }
+}
+
+/// A page of candidates holds 50 of these, so a plain selection is answered directly (see
+/// [`flat`]), progress included.
+impl flat::Direct for Candidacy {
+    async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let asks_progress = ctx.item.node.items.iter().any(
+            |item| matches!(&item.node, Selection::Field(f) if f.node.name.node == "progress"),
+        );
+        let progress = match asks_progress {
+            true => {
+                let services = ctx.data_unchecked::<domain::Context>();
+                // An error here is reported by the ordinary path, which asks again.
+                let p = self
+                    .progress_of(services, ctx.data_unchecked::<Loaders>())
+                    .await
+                    .ok()?;
+                Some((p, CompetencySet::catalogue_for_flat(ctx).await?))
+            }
+            false => None,
+        };
+        let c = &self.0;
+        flat::object(ctx.item, |field| {
+            Some(match field.node.name.node.as_str() {
+                "__typename" => Value::String("Candidacy".to_owned()),
+                "id" => Value::String(c.id.to_string()),
+                "number" => Value::String(c.number.clone()),
+                "status" => CandidacyStatus::from(c.status).to_value(),
+                "startedOn" => c.started_on.to_value(),
+                "deadlineOn" => c.deadline_on.to_value(),
+                "carExpiresOn" => c.car_expires_on.to_value(),
+                "certifiedAt" => c.certified_at.to_value(),
+                "progress" => {
+                    let (p, cat) = progress.as_ref()?;
+                    p.flat(cat, &field.node.selection_set)?
+                }
+                _ => return None,
+            })
+        })
     }
 }
 
@@ -273,12 +359,10 @@ impl Candidacy {
     }
 
     /// Progress in every set, for a progress graph.
-    async fn progress(&self, ctx: &Context<'_>) -> Result<Progress> {
-        Ok(Progress {
-            inner: self.progress_inner(ctx).await?,
-            deadline_on: self.0.deadline_on,
-            today: services(ctx).today(),
-        })
+    async fn progress(&self, ctx: &Context<'_>) -> Result<flat::Flat<Progress>> {
+        self.progress_of(services(ctx), ctx.data_unchecked::<Loaders>())
+            .await
+            .map(flat::Flat)
     }
 
     async fn achievements(&self, ctx: &Context<'_>) -> Result<Vec<Achievement>> {
@@ -490,14 +574,14 @@ async fn prime_page(ctx: &Context<'_>, page: &[candidacy::Model]) -> Result<()> 
     let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
     let applications: Vec<i64> = page.iter().map(|c| c.application_id).collect();
     let l = ctx.data_unchecked::<Loaders>();
-    if progress || timeline || wants(&["achievements"]) {
+    if progress {
+        l.progress_facts.loader().prime(&ids).await?;
+    }
+    if timeline || wants(&["achievements"]) {
         l.achievements.loader().prime(&ids).await?;
     }
-    if progress || timeline || wants(&["courseCompletions"]) {
+    if timeline || wants(&["courseCompletions"]) {
         l.completions.loader().prime(&ids).await?;
-    }
-    if progress {
-        l.portfolios.loader().prime(&ids).await?;
     }
     if timeline || wants(&["deadlineExtensions"]) {
         l.extensions.loader().prime(&ids).await?;
@@ -526,21 +610,21 @@ pub struct CandidateQuery;
 #[Object]
 impl CandidateQuery {
     /// Your candidacy, if you are a candidate.
-    async fn my_candidacy(&self, ctx: &Context<'_>) -> Result<Option<Candidacy>> {
+    async fn my_candidacy(&self, ctx: &Context<'_>) -> Result<Option<flat::Flat<Candidacy>>> {
         match domain::services::evidence::own_candidacy(&services(ctx).db, actor(ctx)).await {
-            Ok(c) => Ok(Some(Candidacy(c))),
+            Ok(c) => Ok(Some(flat::Flat(Candidacy(c)))),
             Err(domain::DomainError::Invalid(_)) => Ok(None),
             Err(e) => Err(crate::error::to_gql(e)),
         }
     }
 
     /// One candidacy. The candidate or staff.
-    async fn candidacy(&self, ctx: &Context<'_>, id: ID) -> Result<Candidacy> {
+    async fn candidacy(&self, ctx: &Context<'_>, id: ID) -> Result<flat::Flat<Candidacy>> {
         let id = parse_id(&id, "candidacy")?;
         candidacies::visible(&services(ctx).db, actor(ctx), id)
             .await
             .gql()
-            .map(Candidacy)
+            .map(|c| flat::Flat(Candidacy(c)))
     }
 
     /// Candidates, filtered and ordered. Staff only. Each row can carry its full progress.
@@ -552,7 +636,8 @@ impl CandidateQuery {
         order: Option<CandidateOrder>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<OpaqueCursor<u64>, Candidacy, EmptyFields, EmptyFields>> {
+    ) -> Result<Connection<OpaqueCursor<u64>, flat::Flat<Candidacy>, EmptyFields, EmptyFields>>
+    {
         let first = match first {
             None => super::connection::DEFAULT_PAGE,
             Some(n) if n >= 0 && (n as usize) <= super::connection::MAX_PAGE => n as usize,
@@ -618,7 +703,7 @@ impl CandidateQuery {
         conn.edges.extend(
             page.into_iter()
                 .enumerate()
-                .map(|(i, c)| Edge::new(OpaqueCursor(offset + i as u64), Candidacy(c))),
+                .map(|(i, c)| Edge::new(OpaqueCursor(offset + i as u64), flat::Flat(Candidacy(c)))),
         );
         Ok(conn)
     }

@@ -3,16 +3,17 @@
 
 use crate::error::to_gql;
 use async_graphql::dataloader::{DataLoader, Loader};
+use domain::services::progress::{self, ProgressFacts};
 use domain::services::{accounts, batch};
 use entity::account_role::Role;
 use entity::{
     achievement, application, candidacy, certificate, course, course_approval, course_completion,
     course_coverage, course_decision, course_instructor, course_submission, deadline_extension,
-    document, education_entry, payment, portfolio, provider, work_history_entry,
+    document, education_entry, payment, provider, work_history_entry,
 };
 use sea_orm::EntityTrait;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// An account's roles, by account id.
 pub struct RolesLoader {
@@ -37,8 +38,83 @@ pub struct ByKey<E: EntityTrait> {
     column: E::Column,
     order_by: E::Column,
     key_of: fn(&E::Model) -> i64,
-    /// Rows read ahead for a whole page (see [`ByKey::prime`]), answered without a query.
-    primed: Mutex<HashMap<i64, Vec<E::Model>>>,
+    /// Rows read ahead for a whole page (see [`ByKey::prime`]).
+    primed: Primed<Vec<E::Model>>,
+}
+
+/// Values read ahead for a whole page, answered without a query for the rest of the
+/// request.
+struct Primed<V>(Mutex<HashMap<i64, V>>);
+
+impl<V: Clone + Default> Primed<V> {
+    fn new() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+
+    /// Keeps `values` for `keys`; a key without a value has the empty one.
+    fn keep(&self, keys: &[i64], mut values: HashMap<i64, V>) {
+        let mut primed = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for key in keys {
+            primed.insert(*key, values.remove(key).unwrap_or_default());
+        }
+    }
+
+    /// The values of `keys` read ahead, and the keys still to read.
+    fn split(&self, keys: &[i64]) -> (HashMap<i64, V>, Vec<i64>) {
+        let mut found = HashMap::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        let primed = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for key in keys {
+            match primed.get(key) {
+                Some(v) => {
+                    found.insert(*key, v.clone());
+                }
+                None => missing.push(*key),
+            }
+        }
+        (found, missing)
+    }
+}
+
+/// What one candidacy's progress is computed from, by candidacy id, read in one statement
+/// for all the candidacies a request asks about (see [`progress::facts`]).
+pub struct ProgressFactsLoader {
+    services: domain::Context,
+    primed: Primed<Arc<ProgressFacts>>,
+}
+
+impl ProgressFactsLoader {
+    /// Reads the facts of a whole page at once (see [`ByKey::prime`]).
+    pub async fn prime(&self, keys: &[i64]) -> async_graphql::Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let facts = self.read(keys).await?;
+        self.primed.keep(keys, facts);
+        Ok(())
+    }
+
+    async fn read(&self, keys: &[i64]) -> async_graphql::Result<HashMap<i64, Arc<ProgressFacts>>> {
+        Ok(progress::facts(&self.services.db, keys)
+            .await
+            .map_err(to_gql)?
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect())
+    }
+}
+
+impl Loader<i64> for ProgressFactsLoader {
+    type Value = Arc<ProgressFacts>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let (mut found, missing) = self.primed.split(keys);
+        if !missing.is_empty() {
+            found.extend(self.read(&missing).await?);
+        }
+        Ok(found)
+    }
 }
 
 impl<E> ByKey<E>
@@ -55,7 +131,7 @@ where
         if keys.is_empty() {
             return Ok(());
         }
-        let mut rows = batch::grouped::<E, _>(
+        let rows = batch::grouped::<E, _>(
             &self.services.db,
             self.column,
             self.order_by,
@@ -64,10 +140,7 @@ where
         )
         .await
         .map_err(to_gql)?;
-        let mut primed = self.primed.lock().unwrap_or_else(|e| e.into_inner());
-        for key in keys {
-            primed.insert(*key, rows.remove(key).unwrap_or_default());
-        }
+        self.primed.keep(keys, rows);
         Ok(())
     }
 }
@@ -82,19 +155,7 @@ where
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let mut found = HashMap::with_capacity(keys.len());
-        let mut missing = Vec::new();
-        {
-            let primed = self.primed.lock().unwrap_or_else(|e| e.into_inner());
-            for key in keys {
-                match primed.get(key) {
-                    Some(rows) => {
-                        found.insert(*key, rows.clone());
-                    }
-                    None => missing.push(*key),
-                }
-            }
-        }
+        let (mut found, missing) = self.primed.split(keys);
         if !missing.is_empty() {
             found.extend(
                 batch::grouped::<E, _>(
@@ -129,7 +190,7 @@ where
             column,
             order_by,
             key_of,
-            primed: Mutex::new(HashMap::new()),
+            primed: Primed::new(),
         },
         tokio::spawn,
     )
@@ -155,9 +216,9 @@ pub struct Loaders {
     pub candidacy_of_application: DataLoader<ByKey<candidacy::Entity>>,
     pub achievements: DataLoader<ByKey<achievement::Entity>>,
     pub completions: DataLoader<ByKey<course_completion::Entity>>,
-    pub portfolios: DataLoader<ByKey<portfolio::Entity>>,
     pub extensions: DataLoader<ByKey<deadline_extension::Entity>>,
     pub certificates: DataLoader<ByKey<certificate::Entity>>,
+    pub progress_facts: DataLoader<ProgressFactsLoader>,
 }
 
 impl Loaders {
@@ -272,12 +333,6 @@ impl Loaders {
                 course_completion::Column::Id,
                 |m| m.candidacy_id,
             ),
-            portfolios: by_key::<portfolio::Entity>(
-                services,
-                portfolio::Column::CandidacyId,
-                portfolio::Column::Id,
-                |m| m.candidacy_id,
-            ),
             extensions: by_key::<deadline_extension::Entity>(
                 services,
                 deadline_extension::Column::CandidacyId,
@@ -289,6 +344,13 @@ impl Loaders {
                 certificate::Column::CandidacyId,
                 certificate::Column::Id,
                 |m| m.candidacy_id,
+            ),
+            progress_facts: DataLoader::new(
+                ProgressFactsLoader {
+                    services: services.clone(),
+                    primed: Primed::new(),
+                },
+                tokio::spawn,
             ),
         }
     }

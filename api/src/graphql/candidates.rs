@@ -269,15 +269,39 @@ impl Candidacy {
             today: ctx.today(),
         })
     }
+
+    /// The fields [`flat::Direct::direct`] answers; any other sends the candidacy through
+    /// the executor.
+    const DIRECT: [&'static str; 9] = [
+        "__typename",
+        "id",
+        "number",
+        "status",
+        "startedOn",
+        "deadlineOn",
+        "carExpiresOn",
+        "certifiedAt",
+        "progress",
+    ];
 }
 
 /// A page of candidates holds 50 of these, so a plain selection is answered directly (see
 /// [`flat`]), progress included.
 impl flat::Direct for Candidacy {
     async fn direct(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
-        let asks_progress = ctx.item.node.items.iter().any(
-            |item| matches!(&item.node, Selection::Field(f) if f.node.name.node == "progress"),
-        );
+        // Decided before reading progress, so that a selection the executor must answer
+        // anyway (the application, the timeline…) does not read it twice.
+        let mut asks_progress = false;
+        for item in &ctx.item.node.items {
+            let Selection::Field(f) = &item.node else {
+                return None;
+            };
+            let name = f.node.name.node.as_str();
+            if !Self::DIRECT.contains(&name) {
+                return None;
+            }
+            asks_progress |= name == "progress";
+        }
         let progress = match asks_progress {
             true => {
                 let services = ctx.data_unchecked::<domain::Context>();

@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use entity::achievement::{self, AchievementMethod};
 use entity::application::{self, MarketingSource};
 use entity::candidacy::{self, CandidacyStatus};
-use entity::course_completion::{self, CompletionStatus};
-use entity::portfolio::{self, PortfolioStatus};
+use entity::course_completion::CompletionStatus;
+use entity::portfolio::PortfolioStatus;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query, UnionType};
 use sea_orm::{
@@ -49,24 +49,6 @@ pub struct ProgressFacts {
     pub completions: Vec<(i64, CompletionStatus)>,
     /// Portfolios: set, status.
     pub portfolios: Vec<(i64, PortfolioStatus)>,
-}
-
-impl ProgressFacts {
-    /// The facts of full rows, for callers that already hold them.
-    pub fn of_models(
-        achievements: &[achievement::Model],
-        completions: &[course_completion::Model],
-        portfolios: &[portfolio::Model],
-    ) -> Self {
-        Self {
-            achieved: achievements
-                .iter()
-                .map(|a| (a.set_id, a.method, a.achieved_on))
-                .collect(),
-            completions: completions.iter().map(|c| (c.set_id, c.status)).collect(),
-            portfolios: portfolios.iter().map(|p| (p.set_id, p.status)).collect(),
-        }
-    }
 }
 
 /// One row of [`facts`]' statement: which table it came from (`kind`), the set, the

@@ -102,10 +102,14 @@ mod tests {
         let mut first = prepared(&cache, "{ a }");
         assert!(first.parsed_query().is_ok());
         assert_eq!(cache.len(), 1);
-        // The cached document answers even though this request's text was never parsed.
+        // The cached document answers even though this request's text was never parsed:
+        // kept under another text, it is what that text gets.
+        let other = async_graphql::parser::parse_query("{ b }").expect("parses");
+        cache.put("{ a }".to_owned(), other.clone());
         let mut again = prepared(&cache, "{ a }");
         let doc = again.parsed_query().expect("cached").clone();
-        assert_eq!(
+        assert_eq!(format!("{doc:?}"), format!("{other:?}"));
+        assert_ne!(
             format!("{doc:?}"),
             format!("{:?}", first.parsed_query().unwrap())
         );

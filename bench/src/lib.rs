@@ -26,7 +26,10 @@ pub async fn connect(url: &str) -> Result<sea_orm::DatabaseConnection, sea_orm::
     let mut opts = sea_orm::ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(600));
+        .acquire_timeout(Duration::from_secs(600))
+        // As the API's pool does (infra::database): the floor must not pay a ping per
+        // checkout that the API no longer pays.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         opts.max_connections(1)
             .min_connections(1)

@@ -4,21 +4,39 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
+/// How long a pooled connection may sit idle before it is pinged on checkout.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+
 /// Connects to `url`, creating an SQLite file's directory if needed.
 ///
 /// SQLite gets a single connection: it has one writer at a time anyway, and a single
 /// connection turns would-be `SQLITE_BUSY` failures between our own transactions into
 /// orderly waits. WAL lets readers in other processes (a second worker) proceed.
+///
+/// A pooled connection is pinged before use only after it has sat idle for
+/// [`PING_IF_IDLE_FOR`]. sqlx's default pings on every checkout: a blocking round trip
+/// before each statement, which doubled the round trips of a request (issue 7). sqlx still
+/// pings each connection as it goes back to the pool, off the request's path, so a
+/// connection broken mid-use is dropped there; the idle ping covers one dropped by the
+/// server or a proxy while it waited.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:")
+        && let Some(dir) = sqlite_dir(url)
+    {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create {dir}: {e}")))?;
+    }
+    Database::connect(options(url)).await
+}
+
+/// The pool's settings for `url`, as [`connect`] describes them.
+pub fn options(url: &str) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
     if url.starts_with("sqlite:") {
-        if let Some(dir) = sqlite_dir(url) {
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| DbErr::Custom(format!("cannot create {dir}: {e}")))?;
-        }
         opts.max_connections(1)
             .min_connections(1)
             .map_sqlx_sqlite_opts(|o| {
@@ -30,7 +48,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         opts.max_connections(20).min_connections(1);
     }
-    Database::connect(opts).await
+    opts
 }
 
 /// The directory of an SQLite file URL, if it names a file.
@@ -61,6 +79,22 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hot_connections_are_not_pinged_on_every_checkout() {
+        for url in [
+            "postgres://db.example/lsscp",
+            "sqlite://./var/lsscp.db?mode=rwc",
+        ] {
+            let opts = options(url);
+            assert!(!opts.get_test_before_acquire(), "{url}");
+            assert_eq!(
+                opts.get_test_before_acquire_if_idle_for(),
+                Some(PING_IF_IDLE_FOR),
+                "{url}"
+            );
+        }
+    }
 
     #[test]
     fn sqlite_urls_name_their_directory() {

@@ -21,6 +21,11 @@ def read(name: str) -> str:
 
 def main() -> None:
     machine = read("machine.txt")
+    # run.sh records the command with the settings it was given; older runs did not.
+    command = next(
+        (line.split(": ", 1)[1] for line in machine.splitlines() if line.startswith("command: ")),
+        "bench/run.sh",
+    )
     out = [
         "# Benchmarks",
         "",
@@ -29,13 +34,15 @@ def main() -> None:
         "assignment solver. **Everything below comes from one run of one command:**",
         "",
         "```sh",
-        "bench/run.sh",
+        command,
         "```",
         "",
         "It builds the release binaries and PostGraphile (`npm ci` in `bench/postgraphile`),",
-        "regenerates the data set into `lsscp_bench`, starts the three servers on loopback, and",
-        "writes this file and the raw CSV in `bench/results/`. The benchmark is not part of the",
-        "test suite; `cargo test -p bench` runs a smoke test of the generator at scale 0.001.",
+        "regenerates the data set into `lsscp_bench` (`BENCH_REUSE_DATA=1` keeps one it generated",
+        "before, whose log is then the one below), starts the three servers on loopback, and",
+        "writes this file and the raw CSV in `bench/results/`. Its settings are listed at the",
+        "top of `bench/run.sh`. The benchmark is not part of the test suite; `cargo test -p",
+        "bench` runs a smoke test of the generator at scale 0.001.",
         "",
         "## Machine",
         "",

@@ -57,6 +57,12 @@ step "prerequisites"
   echo "node: $(node --version)"
   echo "rustc: $(rustc --version)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  # The settings that differ from the defaults, so the report shows the command as run.
+  settings=""
+  for v in BENCH_PG BENCH_SECS BENCH_RATES BENCH_HOLDERS BENCH_SCALE BENCH_SEED BENCH_REUSE_DATA; do
+    [ -n "${!v:-}" ] && settings+="$v=${!v} "
+  done
+  echo "command: ${settings}bench/run.sh"
 } > "$results/machine.txt"
 pg_isready -h 127.0.0.1 -p 5432
 redis-cli -h 127.0.0.1 -p 6379 ping

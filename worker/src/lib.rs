@@ -29,7 +29,9 @@ pub struct Timing {
     pub redeliver_after: Duration,
     /// At most this many rows of each outbox pushed to the queue and not yet done; the
     /// rest wait in the database. Keep it below what the workers finish within
-    /// `redeliver_after`, or rows still waiting on the queue are pushed again.
+    /// `redeliver_after`, or rows still waiting on the queue are pushed again; and above
+    /// what they finish within `relay_poll`, since a relay that has reached the bound
+    /// refills only at its next poll, so the bound divided by the poll caps the rate.
     pub relay_max_outstanding: u64,
     /// How long a worker's claim on a row holds; after it, another worker may take the row
     /// (its claimant is presumed dead). Longer than any send can take.
@@ -106,7 +108,7 @@ impl Default for Timing {
         Self {
             relay_poll: Duration::from_millis(500),
             redeliver_after: Duration::from_secs(60),
-            relay_max_outstanding: 2000,
+            relay_max_outstanding: 5000,
             claim_lease: Duration::from_secs(120),
             queue_poll: Duration::from_millis(250),
             mail_per_job: 50,

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
 pub enum NotificationStatus {
-    /// Waiting to be sent (again, after `next_attempt_at`).
+    /// Waiting to be sent (again, after `next_attempt_at`), or being sent: a worker's claim
+    /// (`claimed_at`) is on the row. See [`Model::delivery_status`].
     Pending,
-    /// Claimed by a worker (`claimed_by`) that is sending it now.
+    /// Never stored since migration m0009: the status a pending row with a claim shows.
     Sending,
     Sent,
     /// Gave up after the last retry; staff can retry it.
@@ -48,6 +49,18 @@ pub struct Model {
     pub last_error: Option<String>,
     pub batch_id: Option<i64>,
     pub created_at: DateTimeUtc,
+}
+
+impl Model {
+    /// Where the email is, as people are shown it: a pending row a worker has claimed is
+    /// `Sending`. The claim is not a status change in the table, so that PostgreSQL can
+    /// write it in place (migration m0009).
+    pub fn delivery_status(&self) -> NotificationStatus {
+        match self.status {
+            NotificationStatus::Pending if self.claimed_at.is_some() => NotificationStatus::Sending,
+            status => status,
+        }
+    }
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -170,6 +170,39 @@ impl JobQueue {
         self.push_all(SWEEP_QUEUE, vec![RunSweep { sweep }]).await
     }
 
+    /// Jobs of `queue` waiting for a worker to fetch them. The relay's bound
+    /// (`domain::services::relay::room`) is on this: one round trip to the queue, where a
+    /// count of the rows pushed and not yet done had to read every pending row.
+    pub async fn waiting(&self, queue: &str) -> Result<u64, QueueError> {
+        match &self.backend {
+            Backend::Redis(conn) => {
+                let storage = self.redis_storage::<serde_json::Value>(conn, queue);
+                let config = storage.get_config();
+                let mut conn = conn.clone();
+                // apalis-redis files every pushed job under its run time in the scheduled
+                // set; a worker's fetch moves those due to the active list, then takes
+                // from it.
+                let (scheduled, active): (u64, u64) = redis::pipe()
+                    .zcard(config.scheduled_jobs_set())
+                    .llen(config.active_jobs_list())
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(QueueError::from_display)?;
+                Ok(scheduled + active)
+            }
+            Backend::Sqlite(pool) => {
+                let n: i64 = sea_orm::sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM Jobs WHERE job_type = ?1 AND status = 'Pending'",
+                )
+                .bind(self.queue_name(queue))
+                .fetch_one(pool)
+                .await
+                .map_err(QueueError::from_display)?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+        }
+    }
+
     /// Forgets the jobs of every queue that finished (done, or given up on) more than `age`
     /// ago, so that the queue's store does not grow with every email ever sent. Returns how
     /// many were forgotten.

@@ -14,6 +14,7 @@ mod m0005_portfolio_review;
 mod m0006_records_and_money;
 mod m0007_batch_idempotency;
 mod m0008_outbox_pushed_at;
+mod m0009_notification_claims_in_place;
 mod schema_helpers;
 
 /// Runs the migrations in order.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_records_and_money::Migration),
             Box::new(m0007_batch_idempotency::Migration),
             Box::new(m0008_outbox_pushed_at::Migration),
+            Box::new(m0009_notification_claims_in_place::Migration),
         ]
     }
 }

@@ -98,7 +98,12 @@ async fn a_worker_killed_in_the_middle_of_a_send_leaves_the_email_to_another_whi
     let mut first = WorkerProcess::spawn(&app.config);
     app.smtp.wait_for_stalled_session().await;
     let row = notification_to(&app, "bea@example.org").await;
-    assert_eq!(row.status, NotificationStatus::Sending);
+    assert_eq!(row.delivery_status(), NotificationStatus::Sending);
+    assert_eq!(
+        row.status,
+        NotificationStatus::Pending,
+        "a claim is not a status change in the table (m0009)"
+    );
     assert_eq!(row.claimed_by.as_deref(), Some(first.name.as_str()));
     first.kill();
 
@@ -462,62 +467,63 @@ async fn a_job_of_several_emails_the_server_stalls_hands_back_what_its_claim_can
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_relay_keeps_at_most_its_bound_of_emails_pushed_and_not_yet_done() {
-    use domain::services::relay::{Outbox, claim_for_push};
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+async fn the_relay_keeps_at_most_its_bound_of_emails_waiting_on_the_queue() {
+    use domain::jobs::MAIL_QUEUE;
+    use domain::services::relay::Outbox;
+    use worker::relay::relay_once;
 
-    // No worker: the test plays the relay and the workers itself.
+    // No worker takes jobs at first: the test plays the relay.
     let app = TestApp::builder().without_worker().start().await;
     let ctx = &app.services;
-    for i in 0..30 {
-        let email = plain_email(&format!("bound-{i}"), &format!("holder{i}@example.org"));
-        queue_email(&ctx.db, ctx.now(), email).await.unwrap();
+    let recipients: Vec<String> = (0..30).map(|i| format!("holder{i}@example.org")).collect();
+    for (i, to) in recipients.iter().enumerate() {
+        queue_email(&ctx.db, ctx.now(), plain_email(&format!("bound-{i}"), to))
+            .await
+            .unwrap();
     }
-    let redeliver = chrono::Duration::seconds(60);
-    let lease = chrono::Duration::seconds(120);
-    let claim = |limit| claim_for_push(ctx, Outbox::Mail, limit, 10, redeliver, lease);
+    let timing = worker::Timing {
+        relay_max_outstanding: 10,
+        mail_per_job: 5,
+        ..crate::support::app::timing()
+    };
+    let relay = || relay_once(ctx, app.queue(), &timing, Outbox::Mail);
 
-    let first = claim(500).await.unwrap();
-    assert_eq!(first.len(), 10, "no more than the bound at once");
-    assert!(claim(500).await.unwrap().is_empty(), "the bound is reached");
-
-    // Workers finish four and one fails for now (rescheduled, so off the queue): five
-    // places free up, and the oldest waiting rows fill them.
-    for id in &first[..4] {
-        notification::ActiveModel {
-            id: Set(*id),
-            status: Set(NotificationStatus::Sent),
-            sent_at: Set(Some(ctx.now())),
-            ..Default::default()
-        }
-        .update(&ctx.db)
+    assert_eq!(relay().await.unwrap(), 10, "no more than the bound at once");
+    assert_eq!(
+        app.queue().waiting(MAIL_QUEUE).await.unwrap(),
+        2,
+        "two jobs of five"
+    );
+    assert_eq!(relay().await.unwrap(), 0, "the bound is reached");
+    let pushed = notification::Entity::find()
+        .filter(notification::Column::PushedAt.is_not_null())
+        .count(app.db())
         .await
         .unwrap();
-    }
-    notification::ActiveModel {
-        id: Set(first[4]),
-        next_attempt_at: Set(ctx.now() + chrono::Duration::minutes(5)),
-        attempts: Set(1),
-        ..Default::default()
-    }
-    .update(&ctx.db)
-    .await
-    .unwrap();
-    let second = claim(500).await.unwrap();
-    assert_eq!(second.len(), 5, "{second:?}");
-    assert!(
-        second.iter().all(|id| id > first.last().unwrap()),
-        "oldest waiting first"
-    );
+    assert_eq!(pushed, 10, "the rest wait in the database");
 
-    // Rows pushed longer than the redelivery delay ago no longer count (their jobs may be
-    // lost) and are pushed again, together with new ones up to the bound.
+    // Jobs still on the queue are not lost: past the redelivery delay, their rows are not
+    // pushed again while the queue is full.
     app.advance(chrono::Duration::seconds(61));
-    let third = claim(500).await.unwrap();
-    assert_eq!(third.len(), 10, "{third:?}");
-    assert!(
-        third.contains(&first[5]),
-        "a row pushed a minute ago is pushed again"
-    );
+    assert_eq!(relay().await.unwrap(), 0, "a full queue is not a lost job");
+
+    // A worker takes the jobs; its relay fills the room they leave, and every email is sent
+    // once.
+    let mut worker = WorkerProcess::spawn(&app.config);
+    let is_holder =
+        |m: &crate::support::Received| m.recipients.iter().any(|r| r.starts_with("holder"));
+    app.smtp
+        .wait_for_count("30 emails", 30, WAIT * 2, is_holder)
+        .await;
+    app.smtp
+        .assert_count_holds("emails to holders", 30, REDELIVERY_WINDOW, is_holder)
+        .await;
+    worker.assert_running();
+    let mut per_recipient: BTreeMap<String, usize> = BTreeMap::new();
+    for m in app.smtp.messages().iter().filter(|m| is_holder(m)) {
+        *per_recipient.entry(m.recipients[0].clone()).or_default() += 1;
+    }
+    assert_eq!(per_recipient.len(), 30, "{per_recipient:?}");
+    assert!(per_recipient.values().all(|&n| n == 1), "{per_recipient:?}");
     app.stop().await;
 }

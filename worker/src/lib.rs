@@ -27,10 +27,10 @@ pub struct Timing {
     pub relay_poll: Duration,
     /// A row pushed to the queue but still not done after this long is pushed again.
     pub redeliver_after: Duration,
-    /// At most this many rows of each outbox pushed to the queue and not yet done; the
-    /// rest wait in the database. Keep it below what the workers finish within
+    /// At most this many rows of each outbox waiting on the queue (counted as full jobs);
+    /// the rest wait in the database. Keep it below what the workers take within
     /// `redeliver_after`, or rows still waiting on the queue are pushed again; and above
-    /// what they finish within `relay_poll`, since a relay that has reached the bound
+    /// what they take within `relay_poll`, since a relay that has reached the bound
     /// refills only at its next poll, so the bound divided by the poll caps the rate.
     pub relay_max_outstanding: u64,
     /// How long a worker's claim on a row holds; after it, another worker may take the row

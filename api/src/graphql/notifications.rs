@@ -43,7 +43,7 @@ impl Notification {
     }
 
     async fn status(&self) -> NotificationStatus {
-        self.0.status.into()
+        self.0.delivery_status().into()
     }
 
     /// Attempts made so far.

@@ -2,8 +2,8 @@
 //! retried by staff.
 //!
 //! Sending is at-least-once by nature (a worker can die between the SMTP server's "250 OK"
-//! and our "sent" mark); the claim below makes that the only window. A row is `sending`
-//! for one worker at a time: another worker skips it unless the claim is older than the
+//! and our "sent" mark); the claim below makes that the only window. A row is claimed by
+//! one worker at a time: another worker skips it unless the claim is older than the
 //! lease, which only happens when the claimant died.
 
 use crate::actor::Actor;
@@ -11,7 +11,7 @@ use crate::audit::AuditEntry;
 use crate::context::Context;
 use crate::error::{DomainError, DomainResult, Violation};
 use crate::rules::retry::backoff;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use entity::notification::{self, NotificationStatus};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
@@ -24,6 +24,10 @@ use serde_json::json;
 /// Claims the notifications `ids` for `worker`, those that are due and held by nobody else,
 /// in one statement. Returns the rows to send in id order; a row left out has nothing to
 /// do (already sent, cancelled, failed, not yet due, or held by a live worker).
+///
+/// A claim writes only `claimed_by` and `claimed_at`; the row stays `pending` (shown as
+/// sending, [`notification::Model::delivery_status`]). No indexed column changes, so
+/// PostgreSQL writes the claim in place (migration m0009).
 pub async fn claim_for_sending(
     ctx: &Context,
     ids: &[i64],
@@ -34,30 +38,28 @@ pub async fn claim_for_sending(
         return Ok(Vec::new());
     }
     let now = ctx.now();
-    let claimable = Condition::any()
-        .add(
-            Condition::all()
-                .add(notification::Column::Status.eq(NotificationStatus::Pending))
-                .add(notification::Column::NextAttemptAt.lte(now)),
-        )
-        .add(
-            Condition::all()
-                .add(notification::Column::Status.eq(NotificationStatus::Sending))
-                .add(notification::Column::ClaimedAt.lt(now - lease)),
-        );
     let mut claimed = notification::Entity::update_many()
-        .col_expr(
-            notification::Column::Status,
-            Expr::value(NotificationStatus::Sending),
-        )
         .col_expr(notification::Column::ClaimedBy, Expr::value(worker))
         .col_expr(notification::Column::ClaimedAt, Expr::value(now))
         .filter(notification::Column::Id.is_in(ids.iter().copied()))
-        .filter(claimable)
+        .filter(claimable(now, lease))
         .exec_with_returning(&ctx.db)
         .await?;
     claimed.sort_unstable_by_key(|row| row.id);
     Ok(claimed)
+}
+
+/// Rows a worker may take at `now`: pending, due, and held by no live worker (never
+/// claimed, given back, or claimed more than `lease` ago by a worker that must have died).
+pub fn claimable(now: DateTime<Utc>, lease: Duration) -> Condition {
+    Condition::all()
+        .add(notification::Column::Status.eq(NotificationStatus::Pending))
+        .add(notification::Column::NextAttemptAt.lte(now))
+        .add(
+            Condition::any()
+                .add(notification::Column::ClaimedAt.is_null())
+                .add(notification::Column::ClaimedAt.lt(now - lease)),
+        )
 }
 
 /// Records successful sends of rows `worker` holds, in one statement, and erases the
@@ -95,7 +97,8 @@ fn held_by(ids: &[i64], worker: &str) -> Condition {
     Condition::all()
         .add(notification::Column::Id.is_in(ids.iter().copied()))
         .add(notification::Column::ClaimedBy.eq(worker))
-        .add(notification::Column::Status.eq(NotificationStatus::Sending))
+        .add(notification::Column::ClaimedAt.is_not_null())
+        .add(notification::Column::Status.eq(NotificationStatus::Pending))
 }
 
 /// Gives back claims `worker` holds on rows it will not send after all (its job ran out of
@@ -106,16 +109,16 @@ pub async fn release(ctx: &Context, ids: &[i64], worker: &str) -> DomainResult<(
     }
     notification::Entity::update_many()
         .col_expr(
-            notification::Column::Status,
-            Expr::value(NotificationStatus::Pending),
-        )
-        .col_expr(
             notification::Column::ClaimedBy,
             Expr::value(Option::<String>::None),
         )
         .col_expr(
+            notification::Column::ClaimedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
             notification::Column::PushedAt,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(held_by(ids, worker))
         .exec(&ctx.db)
@@ -157,15 +160,18 @@ pub async fn mark_attempt_failed(
         .col_expr(notification::Column::NextAttemptAt, Expr::value(next))
         .col_expr(
             notification::Column::PushedAt,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        // The claim ends with the attempt; `claimed_by` stays, naming who tried last.
+        .col_expr(
+            notification::Column::ClaimedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(
             notification::Column::LastError,
             Expr::value(truncate(error, 2000)),
         )
-        .filter(notification::Column::Id.eq(row.id))
-        .filter(notification::Column::ClaimedBy.eq(worker))
-        .filter(notification::Column::Status.eq(NotificationStatus::Sending))
+        .filter(held_by(&[row.id], worker))
         .exec(&ctx.db)
         .await?;
     Ok(status)
@@ -221,9 +227,17 @@ pub async fn list(
 ) -> DomainResult<Vec<notification::Model>> {
     actor.require_staff()?;
     let mut q = notification::Entity::find().order_by_desc(notification::Column::Id);
-    if let Some(s) = status {
-        q = q.filter(notification::Column::Status.eq(s));
-    }
+    q = match status {
+        None => q,
+        // A row being sent is a pending row with a claim (`Model::delivery_status`).
+        Some(NotificationStatus::Sending) => q
+            .filter(notification::Column::Status.eq(NotificationStatus::Pending))
+            .filter(notification::Column::ClaimedAt.is_not_null()),
+        Some(NotificationStatus::Pending) => q
+            .filter(notification::Column::Status.eq(NotificationStatus::Pending))
+            .filter(notification::Column::ClaimedAt.is_null()),
+        Some(s) => q.filter(notification::Column::Status.eq(s)),
+    };
     if let Some(after) = after_id {
         q = q.filter(notification::Column::Id.lt(after));
     }

@@ -5,17 +5,19 @@
 //! restart or held by a killed worker. Handlers claim rows before working, so a second
 //! push of a row that is in fact being worked on is harmless.
 //!
-//! The relay keeps at most `max_outstanding` rows pushed and not yet done; the rest wait
-//! in the database. Without that bound a bulk notice put every one of its messages on the
-//! queue at once, and after `redeliver_after` pushed every one still waiting again: at
+//! The relay keeps at most `max_outstanding` rows waiting on the queue ([`room`]); the rest
+//! wait in the database. Without that bound a bulk notice put every one of its messages on
+//! the queue at once, and after `redeliver_after` pushed every one still waiting again: at
 //! 100,000 notices the queue grew past 400,000 jobs, and the queue's per-job cost grows
-//! with its length (issue 7's bulk benchmark).
+//! with its length (issue 7's bulk benchmark). The queue itself says how many wait
+//! (`infra::queue::JobQueue::waiting`); counting pushed rows in the database read every
+//! pending row on each pass.
 
 use crate::context::Context;
 use crate::error::DomainResult;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Cond, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, TryGetable};
+use sea_orm::{ConnectionTrait, DbBackend, TryGetable};
 
 /// The two outbox tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,113 +36,83 @@ impl Outbox {
         }
     }
 
-    /// The status a row has while a worker holds it.
-    fn in_flight(self) -> &'static str {
+    /// Rows a worker may take at `now`: due, and held by no live worker.
+    fn workable(self, now: DateTime<Utc>, lease: Duration) -> Cond {
         match self {
-            Outbox::Mail => "sending",
-            Outbox::Tasks => "running",
+            Outbox::Mail => crate::services::notifications::claimable(now, lease),
+            Outbox::Tasks => Cond::any()
+                .add(
+                    Cond::all()
+                        .add(Expr::col("status").eq("pending"))
+                        .add(Expr::col("next_attempt_at").lte(now)),
+                )
+                .add(
+                    Cond::all()
+                        .add(Expr::col("status").eq("running"))
+                        .add(Expr::col("claimed_at").lt(now - lease)),
+                ),
         }
     }
 }
 
-/// How many more rows the relay may push when `outstanding` are pushed and not yet done:
-/// at most `limit` at a time, and never past `max_outstanding` in all.
-pub fn room(limit: u64, max_outstanding: u64, outstanding: u64) -> u64 {
-    std::cmp::min(limit, max_outstanding.saturating_sub(outstanding))
+/// How many more rows the relay may push when `waiting` are on the queue: at most `limit`
+/// at a time, and never past `max_outstanding` in all.
+pub fn room(limit: u64, max_outstanding: u64, waiting: u64) -> u64 {
+    std::cmp::min(limit, max_outstanding.saturating_sub(waiting))
 }
 
-/// Rows of `outbox` pushed within `redeliver_after` and not yet done: waiting on the queue
-/// (pending, due when pushed) or held by a worker. A row rescheduled after a failed attempt
-/// waits in the database, not on the queue, so it does not count; nor does a row pushed
-/// longer ago, which is due to be pushed again (its job may be lost).
-async fn outstanding(
-    ctx: &Context,
-    outbox: Outbox,
-    redeliver_after: Duration,
-) -> DomainResult<u64> {
-    let since = ctx.now() - redeliver_after;
-    let query = Query::select()
-        .expr(Expr::col("id").count())
-        .from(outbox.table())
-        .and_where(Expr::col("pushed_at").gte(since))
-        .cond_where(
-            Cond::any()
-                .add(Expr::col("status").eq(outbox.in_flight()))
-                .add(
-                    Cond::all()
-                        .add(Expr::col("status").eq("pending"))
-                        .add(Expr::col("next_attempt_at").lte(Expr::col("pushed_at"))),
-                ),
-        )
-        .to_owned();
-    let row = ctx
-        .db
-        .query_one(&query)
-        .await?
-        .ok_or_else(|| crate::DomainError::bug("count returned no row"))?;
-    let n: i64 = row.try_get_by_index(0)?;
-    Ok(u64::try_from(n).unwrap_or(0))
-}
-
-/// Stamps up to `limit` due rows of `outbox` as pushed and returns their ids, oldest first,
-/// keeping the rows pushed and not yet done within `max_outstanding`.
+/// Stamps up to `limit` due rows of `outbox` as pushed, those due longest first, and returns
+/// their ids in id order.
 ///
-/// A row is due when it is `pending` and its `next_attempt_at` has come, or in flight with
-/// a claim older than `lease` (its worker died); and it was never pushed, or was pushed
-/// more than `redeliver_after` ago. The due test is repeated in the outer UPDATE so that
-/// two relays racing on PostgreSQL cannot both stamp the same row (two relays can each
-/// fill the room they counted, so several worker processes may together exceed the bound
-/// by a multiple).
+/// A row is due when a worker may take it (its `next_attempt_at` has come, and it is held
+/// by nobody or by a claim older than `lease`, whose worker died); and it was never pushed,
+/// or was pushed more than `redeliver_after` ago. The due test is repeated in the outer
+/// UPDATE so that two relays racing on PostgreSQL cannot both stamp the same row (two
+/// relays can each fill the room they found, so several worker processes may together
+/// exceed the bound by a multiple).
 pub async fn claim_for_push(
     ctx: &Context,
     outbox: Outbox,
     limit: u64,
-    max_outstanding: u64,
     redeliver_after: Duration,
     lease: Duration,
 ) -> DomainResult<Vec<i64>> {
-    let limit = room(
-        limit,
-        max_outstanding,
-        outstanding(ctx, outbox, redeliver_after).await?,
-    );
     if limit == 0 {
         return Ok(Vec::new());
     }
     let now = ctx.now();
     let table = outbox.table();
     let due = || {
-        Cond::all()
-            .add(
-                Cond::any()
-                    .add(
-                        Cond::all()
-                            .add(Expr::col("status").eq("pending"))
-                            .add(Expr::col("next_attempt_at").lte(now)),
-                    )
-                    .add(
-                        Cond::all()
-                            .add(Expr::col("status").eq(outbox.in_flight()))
-                            .add(Expr::col("claimed_at").lt(now - lease)),
-                    ),
-            )
-            .add(
-                Cond::any()
-                    .add(Expr::col("pushed_at").is_null())
-                    .add(Expr::col("pushed_at").lt(now - redeliver_after)),
-            )
+        Cond::all().add(outbox.workable(now, lease)).add(
+            Cond::any()
+                .add(Expr::col("pushed_at").is_null())
+                .add(Expr::col("pushed_at").lt(now - redeliver_after)),
+        )
     };
     let candidates = Query::select()
         .column("id")
         .from(table)
         .cond_where(due())
-        .order_by("id", Order::Asc)
+        // In the order of the status index (`status`, `next_attempt_at`), so that PostgreSQL
+        // walks it from the longest-due rows and stops at `limit`. In id order it read
+        // every sent row before the first pending one; by (`next_attempt_at`, `id`), which
+        // no index gives, it read and sorted every pending row.
+        .order_by("next_attempt_at", Order::Asc)
         .limit(limit)
         .to_owned();
+    let chosen = match ctx.db.get_database_backend() {
+        // As an array computed first, the chosen ids are looked up by primary key. As
+        // `IN (subquery)`, PostgreSQL could join them against every pending row.
+        DbBackend::Postgres => Expr::cust_with_expr(
+            r#""id" = ANY(ARRAY($1))"#,
+            Expr::SubQuery(None, Box::new(candidates.into())),
+        ),
+        _ => Expr::col("id").in_subquery(candidates),
+    };
     let update = Query::update()
         .table(table)
         .value("pushed_at", now)
-        .and_where(Expr::col("id").in_subquery(candidates))
+        .and_where(chosen)
         .cond_where(due())
         .returning_col("id")
         .to_owned();
@@ -162,7 +134,7 @@ pub async fn unstamp(ctx: &Context, outbox: Outbox, ids: &[i64]) -> DomainResult
     }
     let update = Query::update()
         .table(outbox.table())
-        .value("pushed_at", Option::<chrono::DateTime<chrono::Utc>>::None)
+        .value("pushed_at", Option::<DateTime<Utc>>::None)
         .and_where(Expr::col("id").is_in(ids.iter().copied()))
         .to_owned();
     ctx.db.execute(&update).await?;

@@ -200,6 +200,15 @@ impl TestApp {
         &self.services.db
     }
 
+    /// The system's job queue, for playing the relay in a test with no worker.
+    pub fn queue(&self) -> &infra::JobQueue {
+        &self
+            .system
+            .as_ref()
+            .expect("the system runs until the test stops it")
+            .queue
+    }
+
     /// Moves the system's calendar forward.
     pub fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);

@@ -141,6 +141,7 @@ pub async fn start(
             mail_from: settings.mail_from.clone(),
             mail_concurrency: settings.mail_concurrency,
             timing,
+            sent: worker::sent_ledger::SentLedger::default(),
         });
         tasks.push(tokio::spawn(worker::run(state, stop.clone())));
     }

@@ -470,7 +470,7 @@ async fn a_job_of_several_emails_the_server_stalls_hands_back_what_its_claim_can
 async fn the_relay_keeps_at_most_its_bound_of_emails_waiting_on_the_queue() {
     use domain::jobs::MAIL_QUEUE;
     use domain::services::relay::Outbox;
-    use worker::relay::relay_once;
+    use worker::relay::{Pass, relay_once};
 
     // No worker takes jobs at first: the test plays the relay.
     let app = TestApp::builder().without_worker().start().await;
@@ -486,15 +486,28 @@ async fn the_relay_keeps_at_most_its_bound_of_emails_waiting_on_the_queue() {
         mail_per_job: 5,
         ..crate::support::app::timing()
     };
-    let relay = || relay_once(ctx, app.queue(), &timing, Outbox::Mail);
+    let relay = async || {
+        relay_once(ctx, app.queue(), &timing, Outbox::Mail)
+            .await
+            .unwrap()
+    };
 
-    assert_eq!(relay().await.unwrap(), 10, "no more than the bound at once");
+    let first = relay().await;
+    assert_eq!(first.pushed, 10, "no more than the bound at once");
+    assert!(first.queue_full, "{first:?}");
     assert_eq!(
         app.queue().waiting(MAIL_QUEUE).await.unwrap(),
         2,
         "two jobs of five"
     );
-    assert_eq!(relay().await.unwrap(), 0, "the bound is reached");
+    assert_eq!(
+        relay().await,
+        Pass {
+            pushed: 0,
+            queue_full: true
+        },
+        "the bound is reached"
+    );
     let pushed = notification::Entity::find()
         .filter(notification::Column::PushedAt.is_not_null())
         .count(app.db())
@@ -505,7 +518,7 @@ async fn the_relay_keeps_at_most_its_bound_of_emails_waiting_on_the_queue() {
     // Jobs still on the queue are not lost: past the redelivery delay, their rows are not
     // pushed again while the queue is full.
     app.advance(chrono::Duration::seconds(61));
-    assert_eq!(relay().await.unwrap(), 0, "a full queue is not a lost job");
+    assert_eq!(relay().await.pushed, 0, "a full queue is not a lost job");
 
     // A worker takes the jobs; its relay fills the room they leave, and every email is sent
     // once.

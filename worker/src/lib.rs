@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod mailer;
 pub mod relay;
 pub mod schedules;
+pub mod sent_ledger;
 pub mod smtp_pool;
 pub mod templates;
 
@@ -30,8 +31,8 @@ pub struct Timing {
     /// At most this many rows of each outbox waiting on the queue (counted as full jobs);
     /// the rest wait in the database. Keep it below what the workers take within
     /// `redeliver_after`, or rows still waiting on the queue are pushed again; and above
-    /// what they take within `relay_poll`, since a relay that has reached the bound
-    /// refills only at its next poll, so the bound divided by the poll caps the rate.
+    /// what they take within 50 ms, since a relay that has found the queue full looks
+    /// again only then, so the bound divided by 50 ms caps the rate.
     pub relay_max_outstanding: u64,
     /// How long a worker's claim on a row holds; after it, another worker may take the row
     /// (its claimant is presumed dead). Longer than any send can take.
@@ -127,6 +128,8 @@ pub struct WorkerState {
     pub mail_from: String,
     pub mail_concurrency: usize,
     pub timing: Timing,
+    /// Records the sends of all of this process's mail jobs.
+    pub sent: sent_ledger::SentLedger,
 }
 
 /// A shared handle to the worker's state.

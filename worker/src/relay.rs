@@ -15,30 +15,48 @@ use tokio::sync::watch;
 /// Rows moved per claim; a pass repeats until fewer than this are due.
 const BATCH: u64 = 500;
 
+/// How soon a relay that found the queue full looks again. Looking is one round trip to
+/// the queue; waiting for the next poll instead capped a worker at the bound divided by
+/// the poll (5,000 rows in 500 ms), which the bulk path reached after issue 7's item 22.
+const FULL_QUEUE_RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub pushed: usize,
+    /// The pass stopped at the bound: rows may still be due.
+    pub queue_full: bool,
+}
+
 pub async fn run(state: State, mut shutdown: watch::Receiver<bool>) -> Result<(), String> {
     let signal = state.ctx.outbox_signal();
     loop {
         if *shutdown.borrow() {
             return Ok(());
         }
-        relay_once(&state.ctx, &state.queue, &state.timing, Outbox::Mail).await?;
-        relay_once(&state.ctx, &state.queue, &state.timing, Outbox::Tasks).await?;
+        let mail = relay_once(&state.ctx, &state.queue, &state.timing, Outbox::Mail).await?;
+        let tasks = relay_once(&state.ctx, &state.queue, &state.timing, Outbox::Tasks).await?;
+        let wait = if mail.queue_full || tasks.queue_full {
+            FULL_QUEUE_RECHECK.min(state.timing.relay_poll)
+        } else {
+            state.timing.relay_poll
+        };
         tokio::select! {
             _ = signal.notified() => {}
-            _ = tokio::time::sleep(state.timing.relay_poll) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => {}
         }
     }
 }
 
 /// Pushes every due row of `outbox`, as long as the queue has room under
-/// `timing.relay_max_outstanding`. Returns how many were pushed.
+/// `timing.relay_max_outstanding`.
 pub async fn relay_once(
     ctx: &Context,
     queue: &JobQueue,
     timing: &Timing,
     outbox: Outbox,
-) -> Result<usize, String> {
+) -> Result<Pass, String> {
     let chrono_of = |d: std::time::Duration| {
         chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::minutes(1))
     };
@@ -67,8 +85,12 @@ pub async fn relay_once(
         )
         .await
         .map_err(|e| format!("relay claim: {e:?}"))?;
+        let queue_full = limit < BATCH && ids.len() as u64 == limit;
         if ids.is_empty() {
-            return Ok(total);
+            return Ok(Pass {
+                pushed: total,
+                queue_full,
+            });
         }
         let pushed = match outbox {
             Outbox::Mail => queue.push_emails(&ids, timing.mail_per_job).await,
@@ -81,10 +103,12 @@ pub async fn relay_once(
             return Err(e.to_string());
         }
         total += ids.len();
-        // Fewer than a batch: nothing more is due, or the bound is reached (the next pass
-        // comes with the next poll or signal, once workers have taken some).
+        // Fewer than a batch: nothing more is due, or the bound is reached.
         if (ids.len() as u64) < BATCH {
-            return Ok(total);
+            return Ok(Pass {
+                pushed: total,
+                queue_full,
+            });
         }
     }
 }

@@ -6,18 +6,19 @@
 //! Failures are retried by the relay, not by apalis: a row's `next_attempt_at` is the
 //! single source of truth for when to try again.
 //!
-//! Successful sends are recorded by a companion task that takes every id sent since its
-//! last write in one UPDATE: while one UPDATE runs, the next sends queue up behind it, so
-//! a fast server costs a statement per several messages, and a message the server has
-//! accepted is recorded as soon as the database allows, as when each had its own UPDATE.
+//! Successful sends are recorded by the process's recorder (`crate::sent_ledger`), which
+//! takes the ids of every job in one UPDATE every few milliseconds. The job ends once all
+//! of its sends are recorded, and stops sending if one could not be.
 
 use crate::State;
+use crate::sent_ledger::{Receipt, STOPPED};
 use apalis::prelude::{BoxDynError, Data};
 use domain::jobs::SendEmail;
 use domain::services::notifications::{self, Failure};
 use entity::notification;
+use std::collections::VecDeque;
 use std::time::Instant;
-use tokio::sync::mpsc;
+use tokio::sync::oneshot::error::TryRecvError;
 
 pub async fn handle(job: SendEmail, state: Data<State>) -> Result<(), BoxDynError> {
     let state: &State = &state;
@@ -36,25 +37,40 @@ pub async fn handle(job: SendEmail, state: Data<State>) -> Result<(), BoxDynErro
             .timing
             .claim_lease
             .saturating_sub(state.timing.send_timeout());
-    let (sent_tx, sent_rx) = mpsc::unbounded_channel();
-    let (sent, recorded) = tokio::join!(
-        send_all(state, rows, last_start, sent_tx),
-        record_sent(state, sent_rx)
-    );
-    let recorded = recorded?;
-    let sent = sent?;
-    tracing::info!(sent, recorded, "emails sent");
+    let (sent, mut receipts) = send_all(state, rows, last_start).await?;
+    while let Some(receipt) = receipts.pop_front() {
+        receipt.await.map_err(|_| STOPPED.to_owned())??;
+    }
+    tracing::info!(sent, "emails sent");
     Ok(())
 }
 
-/// Sends `rows` in order, handing each success to `sent`. Returns how many were sent.
+/// Takes the receipts at the front of `receipts` that have come back. Fails with the first
+/// that says its send could not be recorded.
+fn settle(receipts: &mut VecDeque<Receipt>) -> Result<(), String> {
+    while let Some(front) = receipts.front_mut() {
+        match front.try_recv() {
+            Ok(Ok(())) => {
+                receipts.pop_front();
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(TryRecvError::Empty) => return Ok(()),
+            Err(TryRecvError::Closed) => return Err(STOPPED.to_owned()),
+        }
+    }
+    Ok(())
+}
+
+/// Sends `rows` in order, handing each success to the recorder. Returns how many were sent
+/// and the receipts not yet come back. Stops, with its error, once a send could not be
+/// recorded: sending on would leave accepted messages unrecorded, to be sent again.
 async fn send_all(
     state: &State,
     rows: Vec<notification::Model>,
     last_start: Instant,
-    sent: mpsc::UnboundedSender<i64>,
-) -> Result<usize, String> {
+) -> Result<(usize, VecDeque<Receipt>), String> {
     let mut count = 0;
+    let mut receipts = VecDeque::new();
     for (i, row) in rows.iter().enumerate() {
         if Instant::now() >= last_start {
             let rest: Vec<i64> = rows[i..].iter().map(|r| r.id).collect();
@@ -69,12 +85,9 @@ async fn send_all(
         }
         match send_one(state, row).await {
             Ok(()) => {
-                if sent.send(row.id).is_err() {
-                    // The recorder stopped on an error, which `handle` reports; sending
-                    // on would leave accepted messages unrecorded, to be sent again.
-                    break;
-                }
+                receipts.push_back(state.sent.record(&state.ctx, &state.name, row.id));
                 count += 1;
+                settle(&mut receipts)?;
             }
             Err((error, failure)) => {
                 let status = notifications::mark_attempt_failed(
@@ -90,7 +103,7 @@ async fn send_all(
             }
         }
     }
-    Ok(count)
+    Ok((count, receipts))
 }
 
 async fn send_one(state: &State, row: &notification::Model) -> Result<(), (String, Failure)> {
@@ -110,26 +123,4 @@ async fn send_one(state: &State, row: &notification::Model) -> Result<(), (Strin
         )
         .await
         .map_err(|e| (e.message, e.failure))
-}
-
-/// Records as sent every id received, each UPDATE taking all that arrived while the
-/// previous one ran. Returns how many were recorded.
-async fn record_sent(
-    state: &State,
-    mut sent: mpsc::UnboundedReceiver<i64>,
-) -> Result<usize, String> {
-    let mut total = 0;
-    let mut ids = Vec::new();
-    while let Some(first) = sent.recv().await {
-        ids.clear();
-        ids.push(first);
-        while let Ok(id) = sent.try_recv() {
-            ids.push(id);
-        }
-        notifications::mark_sent(&state.ctx, &ids, &state.name)
-            .await
-            .map_err(|e| format!("mark notifications {ids:?} sent: {e:?}"))?;
-        total += ids.len();
-    }
-    Ok(total)
 }

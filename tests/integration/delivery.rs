@@ -105,6 +105,26 @@ async fn a_worker_killed_in_the_middle_of_a_send_leaves_the_email_to_another_whi
         "a claim is not a status change in the table (m0009)"
     );
     assert_eq!(row.claimed_by.as_deref(), Some(first.name.as_str()));
+    // Staff see it as sending, under that filter and not under pending.
+    let officer = app.officer("olive@lsscp.test").await;
+    let listed = |status: &'static str| {
+        let (app, token) = (&app, officer.token.clone());
+        async move {
+            let query = format!(
+                "{{ notifications(status: {status}) {{ edges {{ node {{ to status }} }} }} }}"
+            );
+            let r = app.gql_as(&token, &query, json!({})).await;
+            data(&r)["notifications"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["node"]["to"] == json!("bea@example.org"))
+                .map(|e| e["node"]["status"].clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("SENDING").await, vec![json!("SENDING")]);
+    assert!(listed("PENDING").await.is_empty());
     first.kill();
 
     app.smtp.accept();

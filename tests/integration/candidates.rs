@@ -1381,6 +1381,87 @@ async fn progress_answers_the_same_through_fragments_as_through_plain_fields() {
     app.stop().await;
 }
 
+/// A candidate's own progress graph is read with the candidacy, in one statement beside
+/// the session's (issue 7's Q1), and answers exactly as the candidacy read by id does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_candidates_own_progress_costs_the_session_and_one_statement_and_matches_the_staff_view()
+{
+    let app = TestApp::start().await;
+    let officer = app.officer("officer@lsscp.test").await;
+    let courses = steps::approved_courses(
+        &app,
+        &officer,
+        &["FOUNDATIONS", "TECHNOLOGY", "REFERENCE_INFORMATION"],
+    )
+    .await;
+    let ida = steps::candidate(&app, &officer, "ida@example.org", "Ida", "Inkwell").await;
+    // Every kind of fact: an achievement, evidence still to be judged, a portfolio.
+    steps::achieve(&app, &ida.user.token, &officer.token, &courses[0].1).await;
+    let sent =
+        steps::submit_completion(&app, &ida.user.token, &courses[1].1, app.services.today()).await;
+    assert_eq!(user_error_codes(&sent), Vec::<String>::new(), "{sent}");
+    let r = app
+        .gql_as(
+            &ida.user.token,
+            "mutation { startPortfolio(input: { setCode: \"CATALOGING_CLASSIFICATION\" }) { userErrors { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&r)["startPortfolio"]["userErrors"], json!([]), "{r}");
+
+    let progress = "progress { sets { competencySet { code } required status method achievedOn } \
+        requiredAchieved requiredTotal electivesAchieved electivesNeeded setsRemaining complete daysLeft }";
+    let own = format!("{{ myCandidacy {{ id number status deadlineOn {progress} }} }}");
+    let counting = steps::CountingApi::start(&app).await;
+    // The first request also fills the process's catalogue cache; it does not count.
+    let (warm_up, _) = counting
+        .counted(&app.http, &ida.user.token, &own, json!({}))
+        .await;
+    data(&warm_up);
+    let (mine, statements) = counting
+        .counted(&app.http, &ida.user.token, &own, json!({}))
+        .await;
+    counting.stop().await;
+    assert_eq!(
+        statements.len(),
+        2,
+        "the session and the candidacy with its facts:\n  {}",
+        statements.join("\n  ")
+    );
+    let mine = data(&mine)["myCandidacy"].clone();
+    let status = |code: &str| {
+        mine["progress"]["sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["competencySet"]["code"] == json!(code))
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("FOUNDATIONS"), json!("ACHIEVED"));
+    assert_eq!(status("TECHNOLOGY"), json!("UNDER_REVIEW"));
+    assert_eq!(status("CATALOGING_CLASSIFICATION"), json!("IN_PROGRESS"));
+    assert_eq!(status("REFERENCE_INFORMATION"), json!("NOT_STARTED"));
+    assert_eq!(mine["id"], json!(ida.candidacy_id));
+
+    let r = app
+        .gql_as(
+            &officer.token,
+            &format!("query($id: ID!) {{ candidacy(id: $id) {{ id number status deadlineOn {progress} }} }}"),
+            json!({ "id": ida.candidacy_id }),
+        )
+        .await;
+    assert_eq!(data(&r)["candidacy"], mine);
+
+    // Someone who is not a candidate has no candidacy, whether or not progress is asked for.
+    let other = app.signed_up_user("not-yet@example.org", "Nell").await;
+    for q in [own.as_str(), "{ myCandidacy { id } }"] {
+        let r = app.gql_as(&other.token, q, json!({})).await;
+        assert_eq!(data(&r)["myCandidacy"], Value::Null, "{r}");
+    }
+    app.stop().await;
+}
+
 const STATISTICS: &str = "query($fresh: Boolean!) { programmeStatistics(fresh: $fresh) { asOf funnel { applied accepted } } }";
 
 async fn statistics(app: &TestApp, token: &str, fresh: bool) -> Value {

@@ -34,9 +34,20 @@ pub async fn run(state: State, mut shutdown: watch::Receiver<bool>) -> Result<()
         if *shutdown.borrow() {
             return Ok(());
         }
-        let mail = relay_once(&state.ctx, &state.queue, &state.timing, Outbox::Mail).await?;
-        let tasks = relay_once(&state.ctx, &state.queue, &state.timing, Outbox::Tasks).await?;
-        let wait = if mail.queue_full || tasks.queue_full {
+        // Each outbox on its own: a failure in one (a statement that cannot run, a row
+        // that cannot be pushed) must not hold back the other's rows.
+        let mut queue_full = false;
+        for outbox in [Outbox::Mail, Outbox::Tasks] {
+            match relay_once(&state.ctx, &state.queue, &state.timing, outbox).await {
+                Ok(pass) => queue_full |= pass.queue_full,
+                Err(e) => tracing::error!(
+                    ?outbox,
+                    error = %e,
+                    "relay pass failed; trying again at the next poll"
+                ),
+            }
+        }
+        let wait = if queue_full {
             FULL_QUEUE_RECHECK.min(state.timing.relay_poll)
         } else {
             state.timing.relay_poll

@@ -635,7 +635,22 @@ pub struct CandidateQuery;
 impl CandidateQuery {
     /// Your candidacy, if you are a candidate.
     async fn my_candidacy(&self, ctx: &Context<'_>) -> Result<Option<flat::Flat<Candidacy>>> {
-        match domain::services::evidence::own_candidacy(&services(ctx).db, actor(ctx)).await {
+        let db = &services(ctx).db;
+        // A progress graph's request: the candidacy and its facts in one statement.
+        let read = if ctx.look_ahead().field("progress").exists() {
+            progress::own_candidacy_with_facts(db, actor(ctx))
+                .await
+                .map(|(c, facts)| {
+                    ctx.data_unchecked::<Loaders>()
+                        .progress_facts
+                        .loader()
+                        .keep(c.id, facts);
+                    c
+                })
+        } else {
+            domain::services::evidence::own_candidacy(db, actor(ctx)).await
+        };
+        match read {
             Ok(c) => Ok(Some(flat::Flat(Candidacy(c)))),
             Err(domain::DomainError::Invalid(_)) => Ok(None),
             Err(e) => Err(crate::error::to_gql(e)),

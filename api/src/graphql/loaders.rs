@@ -94,6 +94,15 @@ impl ProgressFactsLoader {
         Ok(())
     }
 
+    /// Keeps facts read by another statement (the candidate's own, read beside the
+    /// candidacy), so that progress costs no statement of its own.
+    pub fn keep(&self, candidacy_id: i64, facts: ProgressFacts) {
+        self.primed.keep(
+            &[candidacy_id],
+            HashMap::from([(candidacy_id, Arc::new(facts))]),
+        );
+    }
+
     async fn read(&self, keys: &[i64]) -> async_graphql::Result<HashMap<i64, Arc<ProgressFacts>>> {
         Ok(progress::facts(&self.services.db, keys)
             .await

@@ -33,12 +33,15 @@ pub async fn own_candidacy<C: ConnectionTrait>(
         .order_by_desc(candidacy::Column::Id)
         .one(db)
         .await?
-        .ok_or_else(|| {
-            DomainError::invalid(Violation::new(
-                "NOT_A_CANDIDATE",
-                "You are not a candidate yet: apply, and once you are eligible and have paid, your candidacy starts.",
-            ))
-        })
+        .ok_or_else(not_a_candidate)
+}
+
+/// Why an actor without a candidacy cannot do what only a candidate can.
+pub(crate) fn not_a_candidate() -> DomainError {
+    DomainError::invalid(Violation::new(
+        "NOT_A_CANDIDATE",
+        "You are not a candidate yet: apply, and once you are eligible and have paid, your candidacy starts.",
+    ))
 }
 
 /// Sends in evidence of completing an approved course. The course's set is the set it

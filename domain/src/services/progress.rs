@@ -15,7 +15,9 @@ use entity::candidacy::{self, CandidacyStatus};
 use entity::course_completion::CompletionStatus;
 use entity::portfolio::PortfolioStatus;
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Expr, Query, UnionType};
+use sea_orm::sea_query::{
+    Asterisk, CommonTableExpression, Expr, JoinType, Query, UnionType, WithClause,
+};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect, RelationTrait, Statement,
@@ -66,9 +68,77 @@ const ACHIEVED: i32 = 0;
 const COMPLETION: i32 = 1;
 const PORTFOLIO: i32 = 2;
 
-/// Reads the progress facts of `candidacy_ids` in one statement (the three tables' few
-/// columns under `UNION ALL`), so that one candidate's progress, or a page's, costs one
-/// round trip instead of three. Every id asked for has an entry, empty if it has no rows.
+/// Which candidacies a statement of progress facts reads.
+enum Whose<'a> {
+    /// These candidacies.
+    Ids(&'a [i64]),
+    /// The one candidacy of the statement's `own` table (see [`own_candidacy_with_facts`]).
+    Own,
+}
+
+/// The facts' statement: the three tables' few columns under `UNION ALL`.
+fn facts_query(whose: &Whose<'_>) -> sea_orm::sea_query::SelectStatement {
+    let branch = |table: &str, kind: i32, state: &str, day: &str| {
+        let whose = match whose {
+            Whose::Ids(ids) => Expr::col("candidacy_id").is_in(ids.iter().copied()),
+            // A scalar subquery, so that PostgreSQL looks the facts up by index.
+            Whose::Own => Expr::col("candidacy_id").eq(Expr::cust(r#"(SELECT "id" FROM "own")"#)),
+        };
+        Query::select()
+            .column("candidacy_id")
+            .expr_as(Expr::cust(kind.to_string()), "kind")
+            .column("set_id")
+            .expr_as(Expr::col(state.to_owned()), "state")
+            .expr_as(Expr::cust(day.to_owned()), "day")
+            .from(table.to_owned())
+            .and_where(whose)
+            .to_owned()
+    };
+    branch("achievement", ACHIEVED, "method", "achieved_on")
+        .union(
+            UnionType::All,
+            branch("course_completion", COMPLETION, "status", "NULL"),
+        )
+        .union(
+            UnionType::All,
+            branch("portfolio", PORTFOLIO, "status", "NULL"),
+        )
+        .to_owned()
+}
+
+/// Adds one fact row to `facts`.
+fn add_fact(facts: &mut ProgressFacts, row: &FactRow) -> DomainResult<()> {
+    let unknown = |what: &str| {
+        DomainError::bug(format!(
+            "unknown {what} {:?} for candidacy {}",
+            row.state, row.candidacy_id
+        ))
+    };
+    match row.kind {
+        ACHIEVED => {
+            let method = AchievementMethod::try_from_value(&row.state)
+                .map_err(|_| unknown("achievement method"))?;
+            let day = row
+                .day
+                .ok_or_else(|| unknown("achievement without a day"))?;
+            facts.achieved.push((row.set_id, method, day));
+        }
+        COMPLETION => facts.completions.push((
+            row.set_id,
+            CompletionStatus::try_from_value(&row.state)
+                .map_err(|_| unknown("completion status"))?,
+        )),
+        _ => facts.portfolios.push((
+            row.set_id,
+            PortfolioStatus::try_from_value(&row.state).map_err(|_| unknown("portfolio status"))?,
+        )),
+    }
+    Ok(())
+}
+
+/// Reads the progress facts of `candidacy_ids` in one statement, so that one candidate's
+/// progress, or a page's, costs one round trip instead of three. Every id asked for has
+/// an entry, empty if it has no rows.
 pub async fn facts<C: ConnectionTrait>(
     db: &C,
     candidacy_ids: &[i64],
@@ -80,61 +150,80 @@ pub async fn facts<C: ConnectionTrait>(
     if candidacy_ids.is_empty() {
         return Ok(out);
     }
-    let ids = || candidacy_ids.iter().copied();
-    let branch = |table: &str, kind: i32, state: &str, day: &str| {
-        Query::select()
-            .column("candidacy_id")
-            .expr_as(Expr::cust(kind.to_string()), "kind")
-            .column("set_id")
-            .expr_as(Expr::col(state.to_owned()), "state")
-            .expr_as(Expr::cust(day.to_owned()), "day")
-            .from(table.to_owned())
-            .and_where(Expr::col("candidacy_id").is_in(ids()))
-            .to_owned()
-    };
-    let query = branch("achievement", ACHIEVED, "method", "achieved_on")
-        .union(
-            UnionType::All,
-            branch("course_completion", COMPLETION, "status", "NULL"),
-        )
-        .union(
-            UnionType::All,
-            branch("portfolio", PORTFOLIO, "status", "NULL"),
-        )
-        .to_owned();
+    let query = facts_query(&Whose::Ids(candidacy_ids));
     let rows = FactRow::find_by_statement(db.get_database_backend().build(&query))
         .all(db)
         .await?;
-    let unknown = |what: &str, row: &FactRow| {
-        DomainError::bug(format!(
-            "unknown {what} {:?} for candidacy {}",
-            row.state, row.candidacy_id
-        ))
-    };
     for row in rows {
-        let f = out.entry(row.candidacy_id).or_default();
-        match row.kind {
-            ACHIEVED => {
-                let method = AchievementMethod::try_from_value(&row.state)
-                    .map_err(|_| unknown("achievement method", &row))?;
-                let day = row
-                    .day
-                    .ok_or_else(|| unknown("achievement without a day", &row))?;
-                f.achieved.push((row.set_id, method, day));
-            }
-            COMPLETION => f.completions.push((
-                row.set_id,
-                CompletionStatus::try_from_value(&row.state)
-                    .map_err(|_| unknown("completion status", &row))?,
-            )),
-            _ => f.portfolios.push((
-                row.set_id,
-                PortfolioStatus::try_from_value(&row.state)
-                    .map_err(|_| unknown("portfolio status", &row))?,
-            )),
-        }
+        add_fact(out.entry(row.candidacy_id).or_default(), &row)?;
     }
     Ok(out)
+}
+
+/// The actor's own candidacy (their latest, as [`evidence::own_candidacy`]) and its
+/// progress facts, in one statement: the candidacy's row beside each of its facts, or
+/// alone when it has none. A candidate's own progress (issue 7's Q1) is then the session
+/// and this, where the candidacy and its facts were two statements.
+///
+/// [`evidence::own_candidacy`]: crate::services::evidence::own_candidacy
+pub async fn own_candidacy_with_facts<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+) -> DomainResult<(candidacy::Model, ProgressFacts)> {
+    let account = actor.viewer()?.account_id;
+    // The account's latest candidacy, the one it is judged by, as `own`; the facts are
+    // looked up by its id, and joined to it so that a candidacy without facts is a row.
+    let own = Query::select()
+        .column(Asterisk)
+        .from(candidacy::Entity)
+        .and_where(Expr::col(candidacy::Column::AccountId).eq(account))
+        .order_by(candidacy::Column::Id, sea_orm::Order::Desc)
+        .limit(1)
+        .to_owned();
+    let query = Query::select()
+        .column(("own", Asterisk))
+        .expr_as(Expr::col(("f", "kind")), "fact_kind")
+        .expr_as(Expr::col(("f", "set_id")), "fact_set_id")
+        .expr_as(Expr::col(("f", "state")), "fact_state")
+        .expr_as(Expr::col(("f", "day")), "fact_day")
+        .from("own")
+        .join_subquery(
+            JoinType::LeftJoin,
+            facts_query(&Whose::Own),
+            "f",
+            Expr::col(("f", "candidacy_id")).equals(("own", "id")),
+        )
+        .to_owned()
+        .with(
+            WithClause::new()
+                .cte(
+                    CommonTableExpression::new()
+                        .query(own)
+                        .table_name("own")
+                        .to_owned(),
+                )
+                .to_owned(),
+        );
+    let rows = db.query_all(&query).await?;
+    let Some(first) = rows.first() else {
+        return Err(crate::services::evidence::not_a_candidate());
+    };
+    let candidacy = candidacy::Model::from_query_result(first, "")?;
+    let mut facts = ProgressFacts::default();
+    for row in &rows {
+        let Some(kind) = row.try_get::<Option<i32>>("", "fact_kind")? else {
+            continue;
+        };
+        let fact = FactRow {
+            candidacy_id: candidacy.id,
+            kind,
+            set_id: row.try_get("", "fact_set_id")?,
+            state: row.try_get("", "fact_state")?,
+            day: row.try_get("", "fact_day")?,
+        };
+        add_fact(&mut facts, &fact)?;
+    }
+    Ok((candidacy, facts))
 }
 
 /// Computes one candidacy's progress from its facts.

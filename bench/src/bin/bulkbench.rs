@@ -1320,7 +1320,7 @@ fn markdown(cli: &Cli, bulk: Option<&BulkOutcome>, floor: Option<&FloorOutcome>)
     if let Some(b) = bulk.filter(|b| b.queue_keys > 0) {
         let _ = writeln!(
             md,
-            "- Queue: the run left {} Redis keys, about one per job pushed (a job per message; more jobs than messages are the relay's redeliveries).",
+            "- Queue: the run left {} Redis keys, about one per job pushed (a job carries a run of up to `WORKER_MAIL_PER_JOB` messages, 50 by default; jobs beyond that are runs cut short or the relay's redeliveries).",
             b.queue_keys
         );
     }

@@ -104,7 +104,11 @@ pub async fn connect(
     let key = infra::keys::credential_key(settings)?;
     let services = domain::Context::new(db, clock, programme, documents)
         .with_public_url(&settings.public_url)
-        .with_credential_key(key);
+        .with_credential_key(key)
+        .with_session_cache(domain::session_cache::SessionCache::new(
+            std::time::Duration::from_secs(settings.session_cache_secs),
+            domain::session_cache::DEFAULT_CAPACITY,
+        ));
     // Services read the catalogue inside their transactions; on SQLite's single connection
     // a first, uncached read there would wait on itself. Loading it now keeps it cached.
     domain::services::catalogue::get(&services)
@@ -147,6 +151,9 @@ pub async fn start(
     }
 
     if matches!(role, Role::All | Role::Api) {
+        if let Some(listener) = infra::session_events::spawn(&services, stop.clone()) {
+            tasks.push(listener);
+        }
         let limits = api::graphql::Limits {
             max_depth: settings.max_depth,
             max_complexity: settings.max_complexity,

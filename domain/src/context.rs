@@ -5,6 +5,7 @@ use crate::config::ProgrammeConfig;
 use crate::security;
 use crate::services::catalogue::Catalogue;
 use crate::services::statistics::SnapshotCache;
+use crate::session_cache::SessionCache;
 use chrono::{DateTime, NaiveDate, Utc};
 use object_store::ObjectStore;
 use sea_orm::{
@@ -30,6 +31,7 @@ pub struct Context {
     dummy_hash: Arc<OnceCell<String>>,
     catalogue: Arc<OnceCell<Arc<Catalogue>>>,
     statistics: Arc<SnapshotCache>,
+    sessions: Arc<SessionCache>,
 }
 
 impl Context {
@@ -50,6 +52,7 @@ impl Context {
             dummy_hash: Arc::new(OnceCell::new()),
             catalogue: Arc::new(OnceCell::new()),
             statistics: Arc::new(SnapshotCache::default()),
+            sessions: Arc::new(SessionCache::default()),
         }
     }
 
@@ -63,6 +66,18 @@ impl Context {
     pub fn with_credential_key(mut self, key: credentials::SigningKey) -> Self {
         self.credential_key = Arc::new(key);
         self
+    }
+
+    /// Sets how signed-in sessions are kept between requests (see [`SessionCache`]).
+    pub fn with_session_cache(mut self, cache: SessionCache) -> Self {
+        self.sessions = Arc::new(cache);
+        self
+    }
+
+    /// Signed-in sessions kept between requests. Off until a listener hears every change
+    /// to sessions and roles.
+    pub fn sessions(&self) -> &SessionCache {
+        &self.sessions
     }
 
     /// Starts a transaction that will write.

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod rules;
 pub mod security;
 pub mod services;
+pub mod session_cache;
 
 pub use actor::{Actor, Viewer};
 pub use context::Context;

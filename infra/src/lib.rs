@@ -5,6 +5,7 @@ pub mod database;
 pub mod documents;
 pub mod keys;
 pub mod queue;
+pub mod session_events;
 pub mod settings;
 
 pub use queue::JobQueue;

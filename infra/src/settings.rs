@@ -44,6 +44,10 @@ pub struct Settings {
     pub mail_concurrency: usize,
     /// `MIGRATE_ON_START` (default `true`): apply pending migrations when starting.
     pub migrate_on_start: bool,
+    /// How long the API uses a signed-in session from memory before it reads it again
+    /// (`API_SESSION_CACHE_SECS`; 0 reads it on every request). PostgreSQL only: changes
+    /// reach every API process at once through a notification.
+    pub session_cache_secs: u64,
     /// `LSSCP_PROGRAMME_CONFIG`: a TOML file laid over `config/programme.toml`.
     pub programme_config: Option<PathBuf>,
     /// `DOCUMENT_STORE_URL`: `s3://bucket[/prefix]` or `file:///path`; when unset,
@@ -121,6 +125,7 @@ impl Settings {
             worker_name: default_worker_name(),
             mail_concurrency: 8,
             migrate_on_start: true,
+            session_cache_secs: domain::session_cache::DEFAULT_TTL.as_secs(),
             programme_config: None,
             document_store_url: None,
             credential_signing_key: None,
@@ -157,6 +162,10 @@ impl Settings {
             worker_name: var("WORKER_NAME").unwrap_or_else(default_worker_name),
             mail_concurrency: parse("MAIL_CONCURRENCY", 8usize)?,
             migrate_on_start: flag("MIGRATE_ON_START", true)?,
+            session_cache_secs: parse(
+                "API_SESSION_CACHE_SECS",
+                domain::session_cache::DEFAULT_TTL.as_secs(),
+            )?,
             programme_config: var("LSSCP_PROGRAMME_CONFIG").map(PathBuf::from),
             document_store_url: var("DOCUMENT_STORE_URL"),
             credential_signing_key: var("CREDENTIAL_SIGNING_KEY"),

@@ -15,6 +15,7 @@ mod m0006_records_and_money;
 mod m0007_batch_idempotency;
 mod m0008_outbox_pushed_at;
 mod m0009_notification_claims_in_place;
+mod m0010_session_change_notifications;
 mod schema_helpers;
 
 /// Runs the migrations in order.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_batch_idempotency::Migration),
             Box::new(m0008_outbox_pushed_at::Migration),
             Box::new(m0009_notification_claims_in_place::Migration),
+            Box::new(m0010_session_change_notifications::Migration),
         ]
     }
 }

@@ -1,9 +1,11 @@
 //! Accounts: registration by email, sign-in, sessions, passwords, roles, and the audit log.
 
+use crate::support::candidates::CountingApi;
 use crate::support::{PASSWORD, TestApp, data, error_code, error_codes, user_error_codes};
 use chrono::Duration;
-use entity::{account, audit_log, notification};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use entity::{account, audit_log, notification, session};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 const LOGOUT: &str = "mutation { logout { ok userErrors { code } } }";
@@ -484,7 +486,8 @@ async fn an_officer_grants_a_role_that_opens_staff_queries_and_the_last_officer_
         json!({ "account": { "id": pat.id, "roles": ["PROGRAM_ASSISTANT"] }, "userErrors": [] })
     );
 
-    // The same token: roles are read afresh on every request.
+    // The same token: a role counts from the next request, though the session was used
+    // (and on PostgreSQL kept in memory) before it was granted.
     let listed = app.gql_as(&pat.token, list, json!({})).await;
     let emails: Vec<&str> = data(&listed)["accounts"]["edges"]
         .as_array()
@@ -573,4 +576,85 @@ async fn every_step_of_signing_up_in_and_out_is_in_the_audit_log() {
     let revoke = rows.iter().find(|r| r.action == "session.revoke").unwrap();
     assert_eq!(revoke.actor_account_id, Some(id));
     assert_eq!(error_codes(&app.me(&user.token).await), ["UNAUTHENTICATED"]);
+}
+
+/// The statements of a request that read a session.
+fn session_reads(statements: &[String]) -> usize {
+    statements
+        .iter()
+        .filter(|s| s.contains("FROM \"session\""))
+        .count()
+}
+
+/// Asks `me` as `token` until the API refuses the token, for at most 10 s: well under the
+/// 60 s a kept session could otherwise last, so only the change's notification passes.
+async fn refused_soon(api: &CountingApi, app: &TestApp, token: &str, what: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (body, _) = api
+            .counted(&app.http, token, "{ me { id } }", json!({}))
+            .await;
+        if error_codes(&body) == ["UNAUTHENTICATED"] {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: the token still works 10 s later: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// On PostgreSQL an API keeps a signed-in session in memory, so that a request spends no
+/// statement on it; a revocation or a disabled account written behind that API's back (by
+/// another API process, or an operator's SQL) still ends the session there, told by the
+/// database's notification. On SQLite every request reads its session.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_kept_in_memory_ends_when_anyone_revokes_it_or_disables_its_account() {
+    let app = TestApp::start().await;
+    let pat = app.signed_up_user("pat@example.org", "Pat").await;
+    let api = CountingApi::start_keeping_sessions(&app).await;
+    let keeps = api.services.sessions().is_listening();
+    assert_eq!(
+        keeps,
+        app.db().get_database_backend() == DbBackend::Postgres,
+        "sessions are kept exactly where the database notifies"
+    );
+    let me = "{ me { id roles } }";
+
+    let (first, read_first) = api.counted(&app.http, &pat.token, me, json!({})).await;
+    let (again, read_again) = api.counted(&app.http, &pat.token, me, json!({})).await;
+    assert_eq!(data(&first)["me"]["id"], json!(pat.id));
+    assert_eq!(again, first);
+    assert_eq!(session_reads(&read_first), 1, "{read_first:?}");
+    assert_eq!(
+        session_reads(&read_again),
+        usize::from(!keeps),
+        "a kept session is not read again: {read_again:?}"
+    );
+
+    let account_id: i64 = pat.id.parse().unwrap();
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(chrono::Utc::now()))
+        .filter(session::Column::AccountId.eq(account_id))
+        .exec(app.db())
+        .await
+        .unwrap();
+    refused_soon(&api, &app, &pat.token, "a session revoked by SQL").await;
+
+    let token = app.token_for(&pat.email, PASSWORD).await;
+    for _ in 0..2 {
+        let (body, _) = api.counted(&app.http, &token, me, json!({})).await;
+        assert_eq!(data(&body)["me"]["id"], json!(pat.id));
+    }
+    account::Entity::update_many()
+        .col_expr(account::Column::DisabledAt, Expr::value(chrono::Utc::now()))
+        .filter(account::Column::Id.eq(account_id))
+        .exec(app.db())
+        .await
+        .unwrap();
+    refused_soon(&api, &app, &token, "an account disabled by SQL").await;
+
+    api.stop().await;
+    app.stop().await;
 }

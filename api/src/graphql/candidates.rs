@@ -257,11 +257,16 @@ pub struct Candidacy(pub candidacy::Model);
 
 impl Candidacy {
     async fn progress_of(&self, ctx: &domain::Context, loaders: &Loaders) -> Result<Progress> {
-        let facts = loaders
-            .progress_facts
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        // Facts read ahead (a page's, or the candidate's own beside the candidacy) skip the
+        // DataLoader's batching, which would spawn a task and wait out its 1 ms delay.
+        let facts = match loaders.progress_facts.loader().primed(self.0.id) {
+            Some(facts) => facts,
+            None => loaders
+                .progress_facts
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default(),
+        };
         let cat = catalogue::get(ctx).await.gql()?;
         Ok(Progress {
             inner: progress::progress_of(&cat, ctx.config.candidacy.electives_required, &facts),

@@ -445,11 +445,17 @@ struct SessionRow {
 }
 
 /// Resolves a bearer token to the signed-in viewer. `None` when the token is unknown,
-/// expired or revoked, or its account is disabled. One statement: every authenticated
-/// request pays for it.
+/// expired or revoked, or its account is disabled. One statement, unless the session is
+/// kept in memory from an earlier request (`Context::sessions`).
 pub async fn authenticate(ctx: &Context, bearer: &str) -> DomainResult<Option<Viewer>> {
+    use crate::session_cache::Lookup;
     use sea_orm::sea_query::{Expr, Query};
     let now = ctx.now();
+    let token_hash = hash_token(bearer.trim());
+    let ticket = match ctx.sessions().lookup(&token_hash, now) {
+        Lookup::Known(viewer) => return Ok(Some(viewer)),
+        Lookup::Unknown(ticket) => ticket,
+    };
     let query = Query::select()
         .expr_as(
             Expr::col((session::Entity, session::Column::Id)),
@@ -486,9 +492,7 @@ pub async fn authenticate(ctx: &Context, bearer: &str) -> DomainResult<Option<Vi
             Expr::col((account_role::Entity, account_role::Column::AccountId))
                 .equals((account::Entity, account::Column::Id)),
         )
-        .and_where(
-            Expr::col((session::Entity, session::Column::TokenHash)).eq(hash_token(bearer.trim())),
-        )
+        .and_where(Expr::col((session::Entity, session::Column::TokenHash)).eq(token_hash.as_str()))
         .to_owned();
     let rows = SessionRow::find_by_statement(ctx.db.get_database_backend().build(&query))
         .all(&ctx.db)
@@ -501,11 +505,14 @@ pub async fn authenticate(ctx: &Context, bearer: &str) -> DomainResult<Option<Vi
     }
     let mut roles: Vec<Role> = rows.iter().filter_map(|r| r.role).collect();
     roles.sort_by_key(|r| *r as u8);
-    Ok(Some(Viewer {
+    let viewer = Viewer {
         account_id: first.account_id,
         session_id: Some(first.session_id),
         roles,
-    }))
+    };
+    ctx.sessions()
+        .keep(ticket, &token_hash, &viewer, first.expires_at);
+    Ok(Some(viewer))
 }
 
 /// Ends the caller's session.
@@ -527,6 +534,7 @@ pub async fn log_out(ctx: &Context, actor: &Actor) -> DomainResult<()> {
         .write(&txn, actor, now)
         .await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(viewer.account_id);
     Ok(())
 }
 
@@ -637,6 +645,7 @@ pub async fn reset_password(
     )
     .await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(token.account_id);
     ctx.outbox_written();
     Ok(())
 }
@@ -680,6 +689,7 @@ pub async fn change_password(
     .await?;
     let signed_in = open_session(&txn, ctx, &updated).await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(updated.id);
     ctx.outbox_written();
     Ok(signed_in)
 }
@@ -707,11 +717,14 @@ pub async fn grant_role(
         .write(&txn, actor, now)
         .await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(account_id);
     Ok(after)
 }
 
 /// Adds a role without a check or an audit row of its own: for services that grant a role
 /// as part of a larger, audited change (accepting an evaluator, adding a provider member).
+/// The caller forgets the account's kept sessions once it commits
+/// (`ctx.sessions().forget_account`), so that the role counts from the next request.
 pub async fn add_role<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -780,6 +793,7 @@ pub async fn revoke_role(
         .write(&txn, actor, now)
         .await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(account_id);
     Ok(after)
 }
 
@@ -840,6 +854,7 @@ pub async fn create_officer(
     };
     add_role(&txn, &actor, account.id, Role::ProgramOfficer, now).await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(account.id);
     Ok(account)
 }
 

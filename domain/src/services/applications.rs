@@ -572,6 +572,7 @@ pub async fn submit(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<Appli
     try_accept(&txn, ctx, actor, &submitted).await?;
     let out = detail(&txn, load(&txn, id).await?).await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(submitted.account_id);
     ctx.outbox_written();
     Ok(out)
 }
@@ -685,13 +686,15 @@ pub async fn decide_education(
     try_accept(&txn, ctx, actor, &decided).await?;
     let out = detail(&txn, load(&txn, id).await?).await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(decided.account_id);
     ctx.outbox_written();
     Ok(out)
 }
 
 /// Accepts an application that is eligible and paid in full: the candidacy starts today,
 /// with its deadline and record subscription, and the account becomes a candidate.
-/// Does nothing otherwise. Called after every change that could complete the pair.
+/// Does nothing otherwise. Called after every change that could complete the pair; the
+/// caller forgets the account's kept sessions once it commits, as the role is new.
 pub async fn try_accept<C: ConnectionTrait>(
     db: &C,
     ctx: &Context,

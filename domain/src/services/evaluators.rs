@@ -307,6 +307,9 @@ pub async fn decide(
         .await?;
     let set_ids = expertise(&txn, id).await?;
     txn.commit().await?;
+    if accept {
+        ctx.sessions().forget_account(decided.account_id);
+    }
     ctx.outbox_written();
     Ok(EvaluatorDetail {
         evaluator: decided,

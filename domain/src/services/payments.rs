@@ -199,11 +199,20 @@ pub async fn record(
         }))
         .write(&txn, actor, now)
         .await?;
+    let mut accepted_account = None;
     if let PaymentFor::Application(id) = input.paid_for {
         let application = applications::fee_target(&txn, id).await?;
-        applications::try_accept(&txn, ctx, actor, &application).await?;
+        if applications::try_accept(&txn, ctx, actor, &application)
+            .await?
+            .is_some()
+        {
+            accepted_account = Some(application.account_id);
+        }
     }
     txn.commit().await?;
+    if let Some(account_id) = accepted_account {
+        ctx.sessions().forget_account(account_id);
+    }
     ctx.outbox_written();
     Ok(row)
 }

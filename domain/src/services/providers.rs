@@ -241,6 +241,7 @@ pub async fn create(
         .write(&txn, actor, now)
         .await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(viewer.account_id);
     Ok(created)
 }
 
@@ -343,6 +344,7 @@ pub async fn add_member(
         .write(&txn, actor, now)
         .await?;
     txn.commit().await?;
+    ctx.sessions().forget_account(member.id);
     Ok(member)
 }
 

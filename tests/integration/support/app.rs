@@ -129,6 +129,7 @@ impl TestAppBuilder {
             worker_name: format!("test-{name}-in-process"),
             mail_concurrency: 4,
             migrate_on_start: true,
+            session_cache_secs: domain::session_cache::DEFAULT_TTL.as_secs(),
             programme_config,
             // `<DATA_DIR>/documents`, inside the test's directory.
             document_store_url: None,

@@ -625,6 +625,8 @@ fn settings_of(config: &AppConfig) -> infra::Settings {
 /// [`CountingApi::counted`], so nothing else (its start-up, the test's own setup) counts.
 pub struct CountingApi {
     pub addr: SocketAddr,
+    /// This API's own services, with its own session cache.
+    pub services: domain::Context,
     recording: Arc<AtomicBool>,
     statements: Arc<Mutex<Vec<String>>>,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -632,7 +634,18 @@ pub struct CountingApi {
 }
 
 impl CountingApi {
+    /// Looks every session up in the database, as an API does on SQLite.
     pub async fn start(app: &TestApp) -> Self {
+        Self::start_with(app, false).await
+    }
+
+    /// Keeps sessions in memory where the database can say when they change (PostgreSQL),
+    /// as a production API does; returns once it is listening for those changes.
+    pub async fn start_keeping_sessions(app: &TestApp) -> Self {
+        Self::start_with(app, true).await
+    }
+
+    async fn start_with(app: &TestApp, keep_sessions: bool) -> Self {
         let settings = settings_of(&app.config);
         let clock: domain::clock::SharedClock = app.clock.clone();
         let (mut services, queue) = lsscp::connect(&settings, clock).await.unwrap();
@@ -652,10 +665,20 @@ impl CountingApi {
             max_complexity: 5000,
             introspection: true,
         };
-        let router = api::router(api::AppState::new(services, queue, limits));
+        let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+        if keep_sessions && infra::session_events::spawn(&services, stop.clone()).is_some() {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !services.sessions().is_listening() {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the session listener did not start within 10 s"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+        let router = api::router(api::AppState::new(services.clone(), queue, limits));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (shutdown, mut stop) = tokio::sync::watch::channel(false);
         let server = tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -669,6 +692,7 @@ impl CountingApi {
         });
         Self {
             addr,
+            services,
             recording,
             statements,
             shutdown,

@@ -729,8 +729,9 @@ async fn statements(db: &DatabaseConnection, a: &StatementsArgs) -> Result<(), S
         md,
         "\nSQL statements per request, counted with pg_stat_statements (calls by each server's own \
          database role: API `{}`, PostGraphile `{}`, floor `{}`), averaged over {requests} requests \
-         after a warm-up one. The API's include the session lookup that authenticates the request; \
-         PostGraphile authenticates no one.\n",
+         after a warm-up one. The API authenticates every request, but on PostgreSQL it keeps a \
+         signed-in session in memory (`API_SESSION_CACHE_SECS`), so only the warm-up one reads \
+         it; PostGraphile authenticates no one.\n",
         a.api_role, a.postgraphile_role, a.floor_role
     );
     print!("{md}");

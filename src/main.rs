@@ -11,6 +11,9 @@ use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "lsscp", version, about = "The LSSCP backend")]
 struct Cli {

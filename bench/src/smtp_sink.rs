@@ -328,6 +328,9 @@ async fn session(inner: &Inner, stream: TcpStream) -> Result<(), SessionError> {
     let mut mail_from = String::new();
     let mut recipients: Vec<String> = Vec::new();
     let mut line = Vec::with_capacity(1024);
+    // Replies not yet written. As Postfix's smtpd does, the replies to a client's
+    // pipelined commands go out together, once every command already received is answered.
+    let mut replies: Vec<u8> = Vec::with_capacity(256);
     loop {
         if !read_line(&mut read, &mut line, MAX_LINE, inner.quick_ack).await? {
             return Ok(());
@@ -341,7 +344,7 @@ async fn session(inner: &Inner, stream: TcpStream) -> Result<(), SessionError> {
             .to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
             "EHLO" => {
-                b"250-bulkbench-sink\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n"
+                b"250-bulkbench-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n"
             }
             "HELO" => b"250 bulkbench-sink\r\n",
             "MAIL" => {
@@ -355,9 +358,9 @@ async fn session(inner: &Inner, stream: TcpStream) -> Result<(), SessionError> {
             }
             "DATA" if recipients.is_empty() => b"503 5.5.1 RCPT first\r\n",
             "DATA" => {
-                write
-                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    .await?;
+                replies.extend_from_slice(b"354 End data with <CR><LF>.<CR><LF>\r\n");
+                write.write_all(&replies).await?;
+                replies.clear();
                 let keep = inner.want_sample.load(Ordering::Relaxed);
                 let (headers, size, kept) =
                     read_data(&mut read, &mut line, keep, inner.quick_ack).await?;
@@ -372,13 +375,18 @@ async fn session(inner: &Inner, stream: TcpStream) -> Result<(), SessionError> {
             }
             "NOOP" => b"250 2.0.0 Ok\r\n",
             "QUIT" => {
-                write.write_all(b"221 2.0.0 Bye\r\n").await?;
+                replies.extend_from_slice(b"221 2.0.0 Bye\r\n");
+                write.write_all(&replies).await?;
                 write.shutdown().await?;
                 return Ok(());
             }
             _ => b"502 5.5.2 Command not recognised\r\n",
         };
-        write.write_all(reply).await?;
+        replies.extend_from_slice(reply);
+        if read.buffer().is_empty() {
+            write.write_all(&replies).await?;
+            replies.clear();
+        }
     }
 }
 

@@ -47,8 +47,8 @@ pub struct MailerConfigError(String);
 
 impl Mailer {
     /// An SMTP mailer from a URL such as `smtp://host:1025` or
-    /// `smtps://user:pass@host:465`; each send is abandoned after `timeout`, and up to
-    /// `connections` connections are kept open between sends.
+    /// `smtps://user:pass@host:465`; each send is abandoned after `timeout`, and at most
+    /// `connections` sends run at once, each on a connection of its own.
     pub fn smtp(
         url: &str,
         timeout: std::time::Duration,
@@ -106,6 +106,10 @@ impl Mailer {
                     Err(PoolSendError::TimedOut(timeout)) => Err(SendError {
                         failure: Failure::Transient,
                         message: format!("the SMTP server did not answer within {timeout:?}"),
+                    }),
+                    Err(PoolSendError::Connect(e)) => Err(SendError {
+                        failure: Failure::Transient,
+                        message: format!("cannot connect to the SMTP server: {e}"),
                     }),
                     Err(PoolSendError::Smtp(e)) => Err(SendError {
                         failure: if e.is_permanent() {

@@ -13,17 +13,17 @@ use crate::emails::EmailTemplate;
 use crate::error::{DomainError, DomainResult, Violation};
 use crate::outbox::{self, Task};
 use crate::rules::text::optional;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::bulk_notice_batch::{self, BatchKind, BatchStatus};
 use entity::certificate::{self, CertificateStatus};
 use entity::notification::{self, NotificationStatus};
 use entity::renewal::{self, RenewalStatus};
 use entity::{application, candidacy};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, InsertStatement, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -147,14 +147,123 @@ pub async fn create(
     Ok(batch)
 }
 
-#[derive(Debug, FromQueryResult)]
-struct Holder {
-    certificate_id: i64,
-    number: String,
-    expires_on: NaiveDate,
-    account_id: i64,
-    email: String,
-    given_name: String,
+/// The certificates a batch reaches, joined to the application that holds the address.
+/// Both the page's bound and its insert read through this, so they see the same rows.
+fn holders(criteria: &Criteria, statuses: &[CertificateStatus]) -> Select<certificate::Entity> {
+    let mut q = certificate::Entity::find()
+        .select_only()
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            certificate::Relation::Candidacy.def(),
+        )
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            candidacy::Relation::Application.def(),
+        )
+        .filter(certificate::Column::Status.is_in(statuses.iter().cloned()));
+    if let Some(from) = criteria.expiring_from {
+        q = q.filter(certificate::Column::ExpiresOn.gte(from));
+    }
+    if let Some(to) = criteria.expiring_to {
+        q = q.filter(certificate::Column::ExpiresOn.lte(to));
+    }
+    if let Some(state) = &criteria.state {
+        q = q.filter(application::Column::State.eq(state.clone()));
+    }
+    if criteria.not_renewed {
+        q = q.filter(
+            certificate::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(renewal::Column::CertificateId)
+                    .from(renewal::Entity)
+                    .and_where(Expr::col(renewal::Column::Status).eq(RenewalStatus::Submitted))
+                    .to_owned(),
+            ),
+        );
+    }
+    q
+}
+
+/// One page of the batch's messages, `after < certificate id <= upto`, written by the
+/// database from the certificates themselves: `INSERT … SELECT`. Built here and sent as
+/// 19 bound values a row, the same page cost the worker about as much CPU as sending it
+/// (issue 7's bulk benchmark), and PostgreSQL a statement of 19,000 parameters.
+fn page_insert(
+    backend: DbBackend,
+    batch_id: i64,
+    criteria: &Criteria,
+    statuses: &[CertificateStatus],
+    after: i64,
+    upto: i64,
+    now: DateTime<Utc>,
+) -> DomainResult<InsertStatement> {
+    let name = Expr::col((application::Entity, application::Column::GivenName));
+    let number = Expr::col((certificate::Entity, certificate::Column::Number));
+    let expires_on = Expr::col((certificate::Entity, certificate::Column::ExpiresOn));
+    let message = Expr::val(criteria.message.clone().unwrap_or_default());
+    let params = match backend {
+        DbBackend::Postgres => Expr::cust_with_exprs(
+            "jsonb_build_object('name', $1, 'number', $2, 'expires_on', to_char($3, 'YYYY-MM-DD'), 'message', $4)",
+            [name.clone(), number, expires_on, message],
+        ),
+        // SQLite keeps a date as its ISO text already. sea-query marks SQLite's places for
+        // expressions `?`, PostgreSQL's `$n`.
+        _ => Expr::cust_with_exprs(
+            "json_object('name', ?, 'number', ?, 'expires_on', ?, 'message', ?)",
+            [name.clone(), number, expires_on, message],
+        ),
+    };
+    let source = holders(criteria, statuses)
+        .expr(Expr::cust_with_exprs(
+            match backend {
+                DbBackend::Postgres => "$1 || CAST($2 AS TEXT)",
+                _ => "? || CAST(? AS TEXT)",
+            },
+            [
+                Expr::val(format!("renewal_notice:{batch_id}:")),
+                Expr::col((certificate::Entity, certificate::Column::Id)),
+            ],
+        ))
+        .expr(Expr::col((
+            certificate::Entity,
+            certificate::Column::AccountId,
+        )))
+        .expr(Expr::col((application::Entity, application::Column::Email)))
+        .expr(name)
+        .expr(Expr::val(EmailTemplate::RenewalNotice.name()))
+        .expr(params)
+        .expr(Expr::value(NotificationStatus::Pending))
+        .expr(Expr::val(0i32))
+        .expr(Expr::val(now))
+        .expr(Expr::val(batch_id))
+        .expr(Expr::val(now))
+        .filter(certificate::Column::Id.gt(after))
+        .filter(certificate::Column::Id.lte(upto))
+        .into_query();
+    let mut insert = Query::insert();
+    insert
+        .into_table(notification::Entity)
+        .columns([
+            notification::Column::IdempotencyKey,
+            notification::Column::AccountId,
+            notification::Column::ToEmail,
+            notification::Column::ToName,
+            notification::Column::Template,
+            notification::Column::Params,
+            notification::Column::Status,
+            notification::Column::Attempts,
+            notification::Column::NextAttemptAt,
+            notification::Column::BatchId,
+            notification::Column::CreatedAt,
+        ])
+        .select_from(source)
+        .map_err(DomainError::internal)?
+        .on_conflict(
+            OnConflict::column(notification::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        );
+    Ok(insert)
 }
 
 /// Writes the batch's messages, a page at a time, and marks it sending. Safe to run again:
@@ -176,6 +285,7 @@ pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
     } else {
         criteria.statuses.clone()
     };
+    let backend = ctx.db.get_database_backend();
     let mut after = 0i64;
     let mut pages = 0u64;
     loop {
@@ -186,86 +296,41 @@ pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
         if status_now == Some(BatchStatus::Cancelled) {
             return Ok(0);
         }
-        let mut q = certificate::Entity::find()
-            .select_only()
-            .column_as(certificate::Column::Id, "certificate_id")
-            .column(certificate::Column::Number)
-            .column(certificate::Column::ExpiresOn)
-            .column(certificate::Column::AccountId)
-            .column(application::Column::Email)
-            .column(application::Column::GivenName)
-            .join(
-                sea_orm::JoinType::InnerJoin,
-                certificate::Relation::Candidacy.def(),
+        let txn = ctx.begin_write().await?;
+        if backend == DbBackend::Postgres {
+            // A page joins at most PAGE certificates to their candidacies and applications,
+            // which index lookups bound. Estimating the id range, PostgreSQL preferred to
+            // hash the whole candidacy table for every page instead (20 ms a page against
+            // 3 ms on issue 7's bulk benchmark, 100,000 certificates).
+            txn.execute_unprepared(
+                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
             )
-            .join(
-                sea_orm::JoinType::InnerJoin,
-                candidacy::Relation::Application.def(),
-            )
-            .filter(certificate::Column::Id.gt(after))
-            .filter(certificate::Column::Status.is_in(statuses.clone()))
-            .order_by_asc(certificate::Column::Id)
-            .limit(PAGE);
-        if let Some(from) = criteria.expiring_from {
-            q = q.filter(certificate::Column::ExpiresOn.gte(from));
-        }
-        if let Some(to) = criteria.expiring_to {
-            q = q.filter(certificate::Column::ExpiresOn.lte(to));
-        }
-        if let Some(state) = &criteria.state {
-            q = q.filter(application::Column::State.eq(state.clone()));
-        }
-        if criteria.not_renewed {
-            q = q.filter(
-                certificate::Column::Id.not_in_subquery(
-                    Query::select()
-                        .column(renewal::Column::CertificateId)
-                        .from(renewal::Entity)
-                        .and_where(Expr::col(renewal::Column::Status).eq(RenewalStatus::Submitted))
-                        .to_owned(),
-                ),
-            );
-        }
-        let page: Vec<Holder> = q.into_model::<Holder>().all(&ctx.db).await?;
-        let Some(last) = page.last() else { break };
-        after = last.certificate_id;
-        let now = ctx.now();
-        let rows: Vec<notification::ActiveModel> = page
-            .iter()
-            .map(|h| notification::ActiveModel {
-                idempotency_key: Set(format!("renewal_notice:{batch_id}:{}", h.certificate_id)),
-                account_id: Set(Some(h.account_id)),
-                to_email: Set(h.email.clone()),
-                to_name: Set(Some(h.given_name.clone())),
-                template: Set(EmailTemplate::RenewalNotice.name().to_owned()),
-                params: Set(json!({
-                    "name": h.given_name,
-                    "number": h.number,
-                    "expires_on": h.expires_on.to_string(),
-                    "message": criteria.message.clone().unwrap_or_default(),
-                })),
-                secret: Set(None),
-                status: Set(NotificationStatus::Pending),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                pushed_at: Set(None),
-                claimed_by: Set(None),
-                claimed_at: Set(None),
-                sent_at: Set(None),
-                last_error: Set(None),
-                batch_id: Set(Some(batch_id)),
-                created_at: Set(now),
-                ..Default::default()
-            })
-            .collect();
-        notification::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::column(notification::Column::IdempotencyKey)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&ctx.db)
             .await?;
+        }
+        let page: Vec<i64> = holders(&criteria, &statuses)
+            .column(certificate::Column::Id)
+            .filter(certificate::Column::Id.gt(after))
+            .order_by_asc(certificate::Column::Id)
+            .limit(PAGE)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let Some(&upto) = page.last() else {
+            txn.commit().await?;
+            break;
+        };
+        let insert = page_insert(
+            backend,
+            batch_id,
+            &criteria,
+            &statuses,
+            after,
+            upto,
+            ctx.now(),
+        )?;
+        txn.execute(&insert).await?;
+        txn.commit().await?;
+        after = upto;
         if pages == 0 {
             refresh_statistics(ctx).await?;
         }

@@ -406,7 +406,7 @@ async fn session(inner: Arc<Inner>, stream: TcpStream) -> std::io::Result<()> {
             .unwrap_or("")
             .to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
-            "EHLO" => b"250-lsscp-test greets you\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n",
+            "EHLO" => b"250-lsscp-test greets you\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n",
             "HELO" => b"250 lsscp-test\r\n",
             "MAIL" if refusal == Some(Refusal::MailFrom451) => {
                 b"451 4.3.0 test server: try again later\r\n"

@@ -22,6 +22,7 @@ use tokio::sync::oneshot::error::TryRecvError;
 
 pub async fn handle(job: SendEmail, state: Data<State>) -> Result<(), BoxDynError> {
     let state: &State = &state;
+    let started = Instant::now();
     let lease = chrono::Duration::from_std(state.timing.claim_lease)?;
     let ids = job.ids();
     let rows = notifications::claim_for_sending(&state.ctx, &ids, &state.name, lease)
@@ -37,11 +38,22 @@ pub async fn handle(job: SendEmail, state: Data<State>) -> Result<(), BoxDynErro
             .timing
             .claim_lease
             .saturating_sub(state.timing.send_timeout());
+    let claimed = Instant::now();
     let (sent, mut receipts) = send_all(state, rows, last_start).await?;
+    let sent_by = Instant::now();
     while let Some(receipt) = receipts.pop_front() {
         receipt.await.map_err(|_| STOPPED.to_owned())??;
     }
-    tracing::info!(sent, "emails sent");
+    // Where a job's time goes, for whoever tunes `MAIL_CONCURRENCY` and
+    // `WORKER_MAIL_PER_JOB`: claiming, sending, then waiting for the last sends' record.
+    let ms = |from: Instant, to: Instant| to.duration_since(from).as_secs_f64() * 1000.0;
+    tracing::info!(
+        sent,
+        claim_ms = ms(started, claimed),
+        send_ms = ms(claimed, sent_by),
+        record_ms = ms(sent_by, Instant::now()),
+        "emails sent"
+    );
     Ok(())
 }
 

@@ -395,6 +395,47 @@ async fn an_email_queued_twice_under_one_idempotency_key_is_one_row_and_one_mess
     assert_eq!(rows, 1);
 }
 
+/// The worker sends `MAIL`, `RCPT` and `DATA` together only to a server that offers
+/// PIPELINING, and one at a time to any other; both get every email once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_pipelines_commands_only_to_a_server_that_offers_it() {
+    for offered in [true, false] {
+        let app = TestApp::builder().without_worker().start().await;
+        if !offered {
+            app.smtp.without_pipelining();
+        }
+        let to: Vec<String> = (0..3)
+            .map(|i| format!("pipe-{offered}-{i}@example.org"))
+            .collect();
+        for address in &to {
+            let key = format!("test:pipelining:{address}");
+            queue_email(app.db(), app.services.now(), plain_email(&key, address))
+                .await
+                .unwrap();
+        }
+        let mut worker = WorkerProcess::spawn(&app.config);
+        for address in &to {
+            app.smtp.wait_for("the email", |m| m.is_to(address)).await;
+        }
+        app.smtp
+            .assert_count_holds("the emails", 3, Duration::from_secs(1), |m| {
+                to.iter().any(|a| m.is_to(a))
+            })
+            .await;
+        worker.assert_running();
+        let pipelined = app.smtp.pipelined_commands();
+        if offered {
+            // Each message's MAIL arrived with its RCPT and DATA behind it.
+            assert!(pipelined >= 3, "pipelined commands: {pipelined}");
+        } else {
+            assert_eq!(
+                pipelined, 0,
+                "commands pipelined to a server that did not offer it"
+            );
+        }
+    }
+}
+
 /// A worker must give up on a send the server never answers before its claim on the row
 /// runs out; otherwise the relay hands the row to a worker again while the first send is
 /// still open, and a server that was only slow receives the email twice.

@@ -103,6 +103,11 @@ struct State {
     /// Whether stalled sessions, once released, are answered `250` (the server was only
     /// slow) rather than closed unanswered.
     answer_stalled: bool,
+    /// Whether new sessions' EHLO offers PIPELINING (RFC 2920).
+    pipelining: bool,
+    /// Commands that arrived before the reply to the one ahead of them was written:
+    /// pipelined. A client must not do that unless the server offered PIPELINING.
+    pipelined_commands: u64,
 }
 
 struct Inner {
@@ -145,6 +150,8 @@ impl SmtpServer {
                 stalled_total: 0,
                 stalled_max: 0,
                 answer_stalled: false,
+                pipelining: true,
+                pipelined_commands: 0,
             }),
             changed: watch::channel(0).0,
         });
@@ -212,6 +219,17 @@ impl SmtpServer {
     /// Stalls every message after its `DATA` until the mode is changed.
     pub fn stall(&self) {
         self.set_mode(Mode::Stall);
+    }
+
+    /// Sessions opened from now on do not offer PIPELINING.
+    pub fn without_pipelining(&self) {
+        self.inner.update(|s| s.pipelining = false);
+    }
+
+    /// Commands received so far that the client sent before reading the reply to the
+    /// command ahead of them.
+    pub fn pipelined_commands(&self) -> u64 {
+        self.inner.lock().pipelined_commands
     }
 
     /// Every message accepted so far.
@@ -363,7 +381,7 @@ impl SmtpServer {
 async fn session(inner: Arc<Inner>, stream: TcpStream) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
-    let (number, refusal) = inner.update(|s| {
+    let (number, refusal, pipelining) = inner.update(|s| {
         s.sessions += 1;
         let refusal = match s.mode {
             Mode::Refuse { how, remaining } => {
@@ -380,7 +398,7 @@ async fn session(inner: Arc<Inner>, stream: TcpStream) -> std::io::Result<()> {
             }
             _ => None,
         };
-        (s.sessions, refusal)
+        (s.sessions, refusal, s.pipelining)
     });
     if refusal == Some(Refusal::Greeting421) {
         write
@@ -398,6 +416,10 @@ async fn session(inner: Arc<Inner>, stream: TcpStream) -> std::io::Result<()> {
         if read.read_until(b'\n', &mut line).await? == 0 {
             return Ok(());
         }
+        if !read.buffer().is_empty() {
+            // The next command is already here, sent before this one's reply.
+            inner.update(|s| s.pipelined_commands += 1);
+        }
         let text = String::from_utf8_lossy(&line);
         let command = text.trim_end();
         let verb = command
@@ -406,7 +428,8 @@ async fn session(inner: Arc<Inner>, stream: TcpStream) -> std::io::Result<()> {
             .unwrap_or("")
             .to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
-            "EHLO" => b"250-lsscp-test greets you\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n",
+            "EHLO" if pipelining => b"250-lsscp-test greets you\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n",
+            "EHLO" => b"250-lsscp-test greets you\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n",
             "HELO" => b"250 lsscp-test\r\n",
             "MAIL" if refusal == Some(Refusal::MailFrom451) => {
                 b"451 4.3.0 test server: try again later\r\n"

@@ -17,4 +17,5 @@ mod certificates;
 mod courses;
 mod delivery;
 mod reviews;
+mod security;
 mod server;

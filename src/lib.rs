@@ -40,6 +40,8 @@ pub enum StartError {
     Mailer(#[from] worker::mailer::MailerConfigError),
     #[error(transparent)]
     Templates(#[from] worker::templates::RenderError),
+    #[error(transparent)]
+    Proxies(#[from] api::edge::proxies::BadProxy),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -105,6 +107,10 @@ pub async fn connect(
     let services = domain::Context::new(db, clock, programme, documents)
         .with_public_url(&settings.public_url)
         .with_credential_key(key)
+        .with_password_gate(domain::security::PasswordGate::new(
+            settings.password_hash_concurrency,
+            settings.password_hash_queue,
+        ))
         .with_session_cache(domain::session_cache::SessionCache::new(
             std::time::Duration::from_secs(settings.session_cache_secs),
             domain::session_cache::DEFAULT_CAPACITY,
@@ -159,7 +165,12 @@ pub async fn start(
             max_complexity: settings.max_complexity,
             introspection: settings.introspection,
         };
-        let app = api::router(api::AppState::new(services.clone(), queue.clone(), limits));
+        let edge = api::edge::Edge::new(
+            settings.edge.clone(),
+            &settings.public_url,
+            services.config.documents.max_bytes,
+        )?;
+        let state = api::AppState::new(services.clone(), queue.clone(), limits, edge);
         let bind = format!("{}:{}", settings.bind_addr, settings.port);
         let listener = tokio::net::TcpListener::bind(&bind)
             .await
@@ -168,20 +179,7 @@ pub async fn start(
                 source,
             })?;
         addr = listener.local_addr().ok();
-        let mut stop = stop.clone();
-        tasks.push(tokio::spawn(async move {
-            let served = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "the HTTP server stopped");
-            }
-        }));
+        tasks.push(tokio::spawn(api::serve(listener, state, stop.clone())));
     }
 
     Ok(System {

@@ -14,6 +14,9 @@ pub enum Caller {
     Rejected,
 }
 
+/// Longer than any token this server issues: refused before it is hashed or looked up.
+const MAX_TOKEN_LEN: usize = 512;
+
 /// The bearer token, if the header carries one.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers
@@ -29,7 +32,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Resolves the caller from the request headers.
 pub async fn caller(services: &domain::Context, headers: &HeaderMap) -> DomainResult<Caller> {
-    let Some(token) = bearer(headers) else {
+    let Some(token) = bearer(headers).filter(|t| t.len() <= MAX_TOKEN_LEN) else {
         if headers.contains_key(axum::http::header::AUTHORIZATION) {
             return Ok(Caller::Rejected);
         }

@@ -84,6 +84,10 @@ pub fn to_gql(err: DomainError) -> async_graphql::Error {
             "RATE_LIMITED",
             "Too many attempts. Wait an hour and try again, or reset your password.",
         ),
+        DomainError::Busy => coded(
+            "BUSY",
+            "The server is busy checking other passwords. Nothing was changed; try again in a moment.",
+        ),
         DomainError::Internal(source) => internal(&*source),
     }
 }
@@ -114,9 +118,16 @@ impl<T> GqlResult<T> for DomainResult<T> {
 pub fn payload<T>(result: DomainResult<T>) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {
     match result {
         Ok(value) => Ok((Some(value), Vec::new())),
-        Err(DomainError::Invalid(violations)) => {
-            Ok((None, violations.into_iter().map(UserError::from).collect()))
-        }
+        // The payload is priced at this many errors (see `graphql::cost`); a form with more
+        // problems than that learns the rest once these are fixed.
+        Err(DomainError::Invalid(violations)) => Ok((
+            None,
+            violations
+                .into_iter()
+                .take(crate::graphql::cost::USER_ERRORS)
+                .map(UserError::from)
+                .collect(),
+        )),
         Err(other) => Err(to_gql(other)),
     }
 }

@@ -2,46 +2,39 @@
 
 use crate::AppState;
 use crate::auth::{self, Caller};
+use crate::edge;
 use crate::graphql::loaders::Loaders;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, Executor, ServerError};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 fn error_response(code: &'static str, message: &str) -> Response {
-    let mut error = ServerError::new(message, None);
-    let mut ext = async_graphql::ErrorExtensionValues::default();
-    ext.set("code", code);
-    error.extensions = Some(ext);
-    GraphQLResponse::from(async_graphql::Response::from_errors(vec![error])).into_response()
+    GraphQLResponse::from(async_graphql::Response::from_errors(vec![
+        crate::guard::coded(code, message),
+    ]))
+    .into_response()
 }
 
-/// Executes one GraphQL operation. Batches (a JSON array) are refused: a batch would let
-/// one HTTP request carry unbounded work past the per-request limits.
+/// Executes one GraphQL operation. The caller is known before the body is read, so an
+/// anonymous upload is refused without reading it. Batches (a JSON array) are refused: a
+/// batch would let one HTTP request carry unbounded work past the per-request limits.
 pub async fn graphql(
     State(app): State<AppState>,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    request: GraphQLBatchRequest,
+    request: axum::extract::Request,
 ) -> Response {
     let peer = peer.map(|p| (p.0).0);
-    let request = match request.into_inner() {
-        BatchRequest::Single(r) => r,
-        BatchRequest::Batch(_) => {
-            return error_response(
-                "BATCH_NOT_SUPPORTED",
-                "Send one operation per request; batched requests are not accepted.",
-            );
-        }
-    };
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let actor = match auth::caller(&app.services, &headers).await {
         Ok(Caller::Known(actor)) => actor,
         Ok(Caller::Rejected) => {
-            return error_response(
+            return edge::refusal_closing(
+                StatusCode::OK,
                 "UNAUTHENTICATED",
                 "This sign-in has expired or was ended. Sign in again.",
             );
@@ -54,16 +47,29 @@ pub async fn graphql(
                 .into_response();
         }
     };
+    let signed_in = !matches!(actor, domain::Actor::Anonymous);
+    let request = match edge::body::read(&app.edge, &headers, body, signed_in).await {
+        Ok(BatchRequest::Single(r)) => r,
+        Ok(BatchRequest::Batch(_)) => {
+            return error_response(
+                "BATCH_NOT_SUPPORTED",
+                "Send one operation per request; batched requests are not accepted.",
+            );
+        }
+        Err(refused) => return *refused,
+    };
     let client = crate::graphql::car::ClientInfo {
-        ip: client_ip(&headers, peer),
+        ip: app
+            .edge
+            .proxies
+            .client(&headers, peer.map(|p| p.ip()))
+            .map(|ip| ip.to_string()),
         user_agent: headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+            .map(|ua| crate::guard::cut(ua, 256)),
     };
-    let request = app
-        .documents
-        .prepare(request)
+    let request = request
         .data(actor)
         .data(client)
         .data(Loaders::new(&app.services));
@@ -79,7 +85,15 @@ pub async fn graphiql(State(app): State<AppState>) -> Response {
         )
             .into_response();
     }
-    Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+    edge::graphiql::page()
+}
+
+/// GraphiQL's start-up script.
+pub async fn graphiql_init(State(app): State<AppState>) -> Response {
+    if !app.introspection {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    edge::graphiql::init_script()
 }
 
 /// The process is up.
@@ -141,10 +155,7 @@ pub async fn document(
     };
     match domain::services::documents::open(&app.services, &actor, id).await {
         Ok((doc, bytes)) => {
-            let disposition = format!(
-                "attachment; filename=\"{}\"",
-                doc.filename.replace(['"', '\\'], "_")
-            );
+            let disposition = content_disposition(&doc.filename);
             let mut response = bytes.into_response();
             let h = response.headers_mut();
             if let Ok(v) = doc.content_type.parse() {
@@ -169,16 +180,34 @@ pub async fn document(
     }
 }
 
-/// The client's address: the first `X-Forwarded-For` hop when a proxy set one, else the
-/// connection's peer.
-fn client_ip(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Option<String> {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .or_else(|| peer.map(|p| p.ip().to_string()))
+/// `attachment` with the stored file name: an ASCII fallback, and the exact name in
+/// RFC 8187 form, so no character of it can end the header or start another.
+fn content_disposition(filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " ._-()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let exact = percent_encode(filename);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}")
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b".-_~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// A public status list credential (`revocation` or `message`), for verifiers.
@@ -206,52 +235,6 @@ pub async fn status_list(
             (StatusCode::INTERNAL_SERVER_ERROR, err.message).into_response()
         }
     }
-}
-
-/// GraphQL subscriptions over WebSocket (graphql-ws and the older graphql-transport-ws
-/// protocols). The bearer token travels in the `connection_init` payload as
-/// `{"Authorization": "Bearer <token>"}`, since browsers cannot set headers on a WebSocket.
-pub async fn graphql_ws(
-    State(app): State<AppState>,
-    protocol: async_graphql_axum::GraphQLProtocol,
-    upgrade: axum::extract::WebSocketUpgrade,
-) -> Response {
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            let services = app.services.clone();
-            async_graphql_axum::GraphQLWebSocket::new(stream, app.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = payload
-                        .as_object()
-                        .and_then(|o| {
-                            o.iter()
-                                .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-                        })
-                        .and_then(|(_, v)| v.as_str())
-                        .map(str::to_owned);
-                    let mut headers = HeaderMap::new();
-                    if let Some(t) = token
-                        && let Ok(v) = t.parse()
-                    {
-                        headers.insert(axum::http::header::AUTHORIZATION, v);
-                    }
-                    let actor = match auth::caller(&services, &headers).await {
-                        Ok(Caller::Known(actor)) => actor,
-                        Ok(Caller::Rejected) => {
-                            return Err(async_graphql::Error::new(
-                                "This sign-in has expired or was ended. Sign in again.",
-                            ));
-                        }
-                        Err(e) => return Err(crate::error::to_gql(e)),
-                    };
-                    let mut data = async_graphql::Data::default();
-                    data.insert(actor);
-                    data.insert(Loaders::new(&services));
-                    Ok(data)
-                })
-                .serve()
-        })
 }
 
 /// A report as CSV (`GET /reports/{name}.csv`). Staff only.

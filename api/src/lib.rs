@@ -4,18 +4,21 @@
 //! [`domain::Actor`], and map the result (`error`). Authorisation lives in the services.
 
 pub mod auth;
+pub mod edge;
 pub mod error;
 pub mod graphql;
 pub mod guard;
 pub mod http;
 pub mod parsed_documents;
+pub mod socket;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use edge::Edge;
 use graphql::Limits;
 use guard::CodedSchema;
 use infra::JobQueue;
+use std::sync::Arc;
 
 /// How many distinct operation texts keep their parsed document (see
 /// [`parsed_documents`]): far more than a client app sends.
@@ -28,43 +31,70 @@ pub struct AppState {
     pub queue: JobQueue,
     pub schema: CodedSchema,
     pub introspection: bool,
-    pub documents: std::sync::Arc<parsed_documents::ParsedDocuments>,
+    pub edge: Arc<Edge>,
 }
 
 impl AppState {
-    pub fn new(services: domain::Context, queue: JobQueue, limits: Limits) -> Self {
+    pub fn new(services: domain::Context, queue: JobQueue, limits: Limits, edge: Edge) -> Self {
+        let documents = Arc::new(parsed_documents::ParsedDocuments::new(PARSED_DOCUMENTS));
         Self {
-            schema: CodedSchema(graphql::build(services.clone(), limits)),
+            schema: CodedSchema::new(
+                graphql::build(services.clone(), limits),
+                documents,
+                guard::DocumentLimits::from(&edge.settings),
+            ),
             services,
             queue,
             introspection: limits.introspection,
-            documents: std::sync::Arc::new(parsed_documents::ParsedDocuments::new(
-                PARSED_DOCUMENTS,
-            )),
+            edge: Arc::new(edge),
         }
     }
 }
 
 /// The HTTP routes.
 pub fn router(state: AppState) -> Router {
-    // Uploads travel inside GraphQL requests: allow the largest document plus the
-    // multipart envelope, and no more.
-    let body_limit = usize::try_from(state.services.config.documents.max_bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1024 * 1024);
+    let edge = state.edge.clone();
     Router::new()
         .route("/", get(http::graphiql))
-        .route(
-            "/graphql",
-            get(http::graphiql)
-                .post(http::graphql)
-                .layer(DefaultBodyLimit::max(body_limit)),
-        )
-        .route("/graphql/ws", get(http::graphql_ws))
+        .route("/graphiql/init.js", get(http::graphiql_init))
+        .route("/graphql", get(http::graphiql).post(http::graphql))
+        .route("/graphql/ws", get(socket::graphql_ws))
         .route("/documents/{id}", get(http::document))
         .route("/credentials/status/{purpose}", get(http::status_list))
         .route("/reports/{file}", get(http::report_csv))
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            edge.clone(),
+            edge::bounded,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            edge.clone(),
+            edge::cors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            edge,
+            edge::security_headers,
+        ))
+}
+
+/// Serves the API on `listener` until `stop` turns true, within the edge's connection
+/// bounds.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let settings = &state.edge.settings;
+    let max_connections = settings.max_connections;
+    let header_timeout = std::time::Duration::from_secs(settings.header_read_timeout_secs.max(1));
+    edge::serve::serve(
+        listener,
+        router(state),
+        max_connections,
+        header_timeout,
+        stop,
+    )
+    .await;
 }

@@ -61,6 +61,15 @@ impl Actor {
         }
     }
 
+    /// Refuses anyone who has not signed in, before anything is looked up: an anonymous
+    /// caller gets the same answer for an id that exists and one that does not.
+    pub fn require_signed_in(&self) -> Result<(), DomainError> {
+        match self {
+            Actor::Anonymous => Err(DomainError::Unauthenticated),
+            Actor::System | Actor::Account(_) => Ok(()),
+        }
+    }
+
     /// The signed-in viewer if it holds one of `roles`. The system passes every check.
     pub fn require_any(&self, roles: &[Role]) -> Result<Option<&Viewer>, DomainError> {
         match self {

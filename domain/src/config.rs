@@ -34,7 +34,9 @@ pub struct AccountRules {
     pub session_ttl_hours: i64,
     pub verification_ttl_hours: i64,
     pub password_reset_ttl_minutes: i64,
+    pub provider_invitation_ttl_hours: i64,
     pub max_failed_logins_per_hour: u64,
+    pub max_token_emails_per_hour: u64,
 }
 
 /// Who may become a candidate.
@@ -177,6 +179,13 @@ impl ProgrammeConfig {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if self.accounts.password_min_length < 12 {
             return bad("accounts.password_min_length must be at least 12");
+        }
+        if self.accounts.max_failed_logins_per_hour < 1
+            || self.accounts.max_token_emails_per_hour < 1
+        {
+            return bad(
+                "accounts.max_failed_logins_per_hour and max_token_emails_per_hour must be at least 1",
+            );
         }
         if self.reviews.evaluators_per_round < 2 {
             return bad("reviews.evaluators_per_round must be at least 2");

@@ -29,6 +29,7 @@ pub struct Context {
     pub credential_key: Arc<credentials::SigningKey>,
     outbox_written: Arc<Notify>,
     dummy_hash: Arc<OnceCell<String>>,
+    passwords: Arc<security::PasswordGate>,
     catalogue: Arc<OnceCell<Arc<Catalogue>>>,
     statistics: Arc<SnapshotCache>,
     sessions: Arc<SessionCache>,
@@ -50,6 +51,7 @@ impl Context {
             credential_key: Arc::new(credentials::SigningKey::generate()),
             outbox_written: Arc::new(Notify::new()),
             dummy_hash: Arc::new(OnceCell::new()),
+            passwords: Arc::new(security::PasswordGate::for_this_machine()),
             catalogue: Arc::new(OnceCell::new()),
             statistics: Arc::new(SnapshotCache::default()),
             sessions: Arc::new(SessionCache::default()),
@@ -72,6 +74,17 @@ impl Context {
     pub fn with_session_cache(mut self, cache: SessionCache) -> Self {
         self.sessions = Arc::new(cache);
         self
+    }
+
+    /// Sets the bound on password hashing (see [`security::PasswordGate`]).
+    pub fn with_password_gate(mut self, gate: security::PasswordGate) -> Self {
+        self.passwords = Arc::new(gate);
+        self
+    }
+
+    /// Where every password is hashed and checked, under the process's bound.
+    pub fn passwords(&self) -> &security::PasswordGate {
+        &self.passwords
     }
 
     /// Signed-in sessions kept between requests. Off until a listener hears every change
@@ -116,9 +129,9 @@ impl Context {
 
     /// A real argon2id hash of nothing anyone knows. Checking a password against it when an
     /// email is unknown makes that answer take as long as a known email's.
-    pub async fn dummy_password_hash(&self) -> Result<&str, security::HashError> {
+    pub async fn dummy_password_hash(&self) -> Result<&str, security::PasswordWorkError> {
         self.dummy_hash
-            .get_or_try_init(|| security::hash_password(security::issue_token().plain))
+            .get_or_try_init(|| self.passwords.hash(security::issue_token().plain))
             .await
             .map(String::as_str)
     }

@@ -16,6 +16,8 @@ pub enum EmailTemplate {
     PasswordReset,
     /// The password was changed; every session was signed out.
     PasswordChanged,
+    /// An invitation to act for a provider, with the link that accepts it.
+    ProviderInvitation,
     /// A provider's course submission was received; the fee is due.
     CourseSubmitted,
     /// The CRC approved, rejected or asked for changes to a course submission.
@@ -80,6 +82,7 @@ impl EmailTemplate {
         EmailTemplate::AccountExists,
         EmailTemplate::PasswordReset,
         EmailTemplate::PasswordChanged,
+        EmailTemplate::ProviderInvitation,
         EmailTemplate::CourseSubmitted,
         EmailTemplate::CourseDecision,
         EmailTemplate::CourseExpiryReminder,
@@ -117,6 +120,7 @@ impl EmailTemplate {
             EmailTemplate::AccountExists => "account_exists",
             EmailTemplate::PasswordReset => "password_reset",
             EmailTemplate::PasswordChanged => "password_changed",
+            EmailTemplate::ProviderInvitation => "provider_invitation",
             EmailTemplate::CourseSubmitted => "course_submitted",
             EmailTemplate::CourseDecision => "course_decision",
             EmailTemplate::CourseExpiryReminder => "course_expiry_reminder",

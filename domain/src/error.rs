@@ -44,6 +44,10 @@ pub enum DomainError {
     Invalid(Vec<Violation>),
     #[error("too many attempts; wait and try again later")]
     RateLimited,
+    /// The server is at its bound for costly work (password hashing); nothing was done,
+    /// and the same request may well succeed a moment later.
+    #[error("busy; try again in a moment")]
+    Busy,
     /// Anything the client cannot act on: details go to the log only.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -71,6 +75,15 @@ impl DomainError {
 impl From<DbErr> for DomainError {
     fn from(err: DbErr) -> Self {
         Self::internal(err)
+    }
+}
+
+impl From<crate::security::PasswordWorkError> for DomainError {
+    fn from(err: crate::security::PasswordWorkError) -> Self {
+        match err {
+            crate::security::PasswordWorkError::Busy => Self::Busy,
+            crate::security::PasswordWorkError::Failed(e) => Self::internal(e),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod context;
 pub mod emails;
 pub mod error;
 pub mod jobs;
+pub mod limits;
 pub mod outbox;
 pub mod rules;
 pub mod security;

@@ -13,12 +13,17 @@
 //! - losing the listener forgets everything and turns the cache off until it listens again;
 //! - an entry is used for at most `ttl`, a bound for anything the listener could miss
 //!   without noticing, and never after its session's own expiry.
+//!
+//! Every forgetting is also announced ([`SessionCache::changes`]), listening or not: an
+//! open WebSocket holds a session far longer than a request and must hear at once that it
+//! may have ended.
 
 use crate::actor::Viewer;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
 
 /// How long a session is used from memory, unless configured otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
@@ -26,11 +31,35 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
 /// At most this many sessions are kept; a busy programme has a few thousand signed in.
 pub const DEFAULT_CAPACITY: usize = 50_000;
 
+/// Announcements a slow receiver may fall behind by before it is told it lagged (and
+/// must then assume everything changed).
+const CHANGES_BUFFER: usize = 1024;
+
+/// Sessions that may have ended or changed roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionChange {
+    /// Every session of this account.
+    Account(i64),
+    /// Any session at all.
+    Everyone,
+}
+
+impl SessionChange {
+    /// Whether this change may concern a session of `account_id`.
+    pub fn concerns(self, account_id: i64) -> bool {
+        match self {
+            SessionChange::Account(id) => id == account_id,
+            SessionChange::Everyone => true,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct SessionCache {
     ttl: Duration,
     capacity: usize,
     state: Mutex<State>,
+    changes: broadcast::Sender<SessionChange>,
 }
 
 #[derive(Debug, Default)]
@@ -74,7 +103,18 @@ impl SessionCache {
             ttl,
             capacity,
             state: Mutex::new(State::default()),
+            changes: broadcast::channel(CHANGES_BUFFER).0,
         }
+    }
+
+    /// Hears every later forgetting, whether or not sessions are kept.
+    pub fn changes(&self) -> broadcast::Receiver<SessionChange> {
+        self.changes.subscribe()
+    }
+
+    fn announce(&self, change: SessionChange) {
+        // No receiver is no error: nobody holds a socket open.
+        let _ = self.changes.send(change);
     }
 
     /// Whether sessions may be kept at all (a listener is worth starting).
@@ -141,19 +181,25 @@ impl SessionCache {
     /// Forgets every session of `account_id`: called once a change to its sessions, roles
     /// or standing is committed.
     pub fn forget_account(&self, account_id: i64) {
-        let mut state = self.lock();
-        state.generation += 1;
-        state
-            .by_token_hash
-            .retain(|_, e| e.viewer.account_id != account_id);
+        {
+            let mut state = self.lock();
+            state.generation += 1;
+            state
+                .by_token_hash
+                .retain(|_, e| e.viewer.account_id != account_id);
+        }
+        self.announce(SessionChange::Account(account_id));
     }
 
     /// Forgets everything: for a change the listener cannot pin to accounts, or one it may
     /// have missed.
     pub fn forget_all(&self) {
-        let mut state = self.lock();
-        state.generation += 1;
-        state.by_token_hash.clear();
+        {
+            let mut state = self.lock();
+            state.generation += 1;
+            state.by_token_hash.clear();
+        }
+        self.announce(SessionChange::Everyone);
     }
 
     /// The listener now hears every change: start keeping sessions.
@@ -169,10 +215,14 @@ impl SessionCache {
 
     /// The listener was lost: keep nothing until it listens again.
     pub fn stop_listening(&self) {
-        let mut state = self.lock();
-        state.generation += 1;
-        state.by_token_hash.clear();
-        state.listening = false;
+        {
+            let mut state = self.lock();
+            state.generation += 1;
+            state.by_token_hash.clear();
+            state.listening = false;
+        }
+        // Whatever changed while the listener was failing went unheard.
+        self.announce(SessionChange::Everyone);
     }
 
     pub fn len(&self) -> usize {
@@ -335,6 +385,30 @@ mod tests {
         keep_via_lookup(&cache, "c", 3);
         assert_eq!(cache.len(), 2);
         assert_eq!(known(&cache, "c", now()), None);
+    }
+
+    #[test]
+    fn every_forgetting_is_announced_even_when_nothing_is_kept() {
+        let cache = SessionCache::default();
+        let mut changes = cache.changes();
+        cache.forget_account(7);
+        apply_notification(&cache, "8,9");
+        apply_notification(&cache, "*");
+        cache.stop_listening();
+        let heard: Vec<_> = std::iter::from_fn(|| changes.try_recv().ok()).collect();
+        assert_eq!(
+            heard,
+            [
+                SessionChange::Account(7),
+                SessionChange::Account(8),
+                SessionChange::Account(9),
+                SessionChange::Everyone,
+                SessionChange::Everyone,
+            ]
+        );
+        assert!(SessionChange::Account(7).concerns(7));
+        assert!(!SessionChange::Account(7).concerns(8));
+        assert!(SessionChange::Everyone.concerns(8));
     }
 
     #[test]

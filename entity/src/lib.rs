@@ -34,6 +34,7 @@ pub mod course_decision;
 pub mod course_instructor;
 pub mod course_submission;
 pub mod provider;
+pub mod provider_invitation;
 pub mod provider_member;
 
 // m0005: evaluators, portfolios, review rounds, reviews, appeals
@@ -63,3 +64,6 @@ pub mod course_completion;
 pub mod payment;
 pub mod renewal;
 pub mod renewal_activity;
+
+// m0012: failed sign-ins for addresses with no account
+pub mod unknown_login_failure;

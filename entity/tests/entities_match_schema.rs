@@ -84,6 +84,8 @@ async fn every_entity_reads(db: &DatabaseConnection) {
         payment,
         renewal,
         renewal_activity,
+        // m0012
+        unknown_login_failure,
     );
 }
 

@@ -5,6 +5,9 @@
 //! Only PostgreSQL can tell; on SQLite no listener starts and every request looks its
 //! session up. The cache keeps sessions only while this listener is connected: when the
 //! connection drops it forgets everything and keeps nothing until it listens again.
+//!
+//! The listener runs even when the cache keeps nothing: what it hears is also announced to
+//! open WebSockets, which must learn of a sign-out made by another process.
 
 use domain::Context;
 use domain::session_cache::{SessionCache, apply_notification};
@@ -21,10 +24,10 @@ pub const CHANNEL: &str = "lsscp_sessions";
 /// How long to wait before listening again after the connection was lost.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// Starts the listener when sessions may be kept and the database can notify; returns
-/// its task, which ends when `stop` turns true.
+/// Starts the listener when the database can notify; returns its task, which ends when
+/// `stop` turns true.
 pub fn spawn(ctx: &Context, stop: watch::Receiver<bool>) -> Option<JoinHandle<()>> {
-    if !ctx.sessions().enabled() || ctx.db.get_database_backend() != DbBackend::Postgres {
+    if ctx.db.get_database_backend() != DbBackend::Postgres {
         return None;
     }
     let pool = ctx.db.get_postgres_connection_pool().clone();

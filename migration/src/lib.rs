@@ -16,6 +16,8 @@ mod m0007_batch_idempotency;
 mod m0008_outbox_pushed_at;
 mod m0009_notification_claims_in_place;
 mod m0010_session_change_notifications;
+mod m0011_provider_invitations;
+mod m0012_unknown_login_failures;
 mod schema_helpers;
 
 /// Runs the migrations in order.
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_outbox_pushed_at::Migration),
             Box::new(m0009_notification_claims_in_place::Migration),
             Box::new(m0010_session_change_notifications::Migration),
+            Box::new(m0011_provider_invitations::Migration),
+            Box::new(m0012_unknown_login_failures::Migration),
         ]
     }
 }

@@ -184,19 +184,16 @@ async fn an_expired_verification_link_is_refused_and_a_new_one_can_be_asked_for(
         )
         .await;
     assert_eq!(data(&resend)["resendVerification"]["ok"], json!(true));
-    let emails = app
+    // Found by its new token: the jump of the clock past the first email's claim lease may
+    // have sent that one twice, which this test is not about.
+    let prefix = "http://app.lsscp.test/verify-email?token=";
+    let email = app
         .smtp
-        .wait_for_count(
-            "a second verification email",
-            2,
-            crate::support::WAIT,
-            |m| m.is_to("fay@example.org"),
-        )
+        .wait_for("a second verification email", |m| {
+            m.is_to("fay@example.org") && m.link_token(prefix).is_some_and(|t| t != old)
+        })
         .await;
-    let new = emails[1]
-        .link_token("http://app.lsscp.test/verify-email?token=")
-        .unwrap();
-    assert_ne!(new, old);
+    let new = email.link_token(prefix).unwrap();
     let r = app.verify_email(&new).await;
     assert_eq!(
         data(&r)["verifyEmail"]["account"]["emailVerified"],
@@ -391,20 +388,15 @@ async fn a_hundred_failed_sign_ins_lock_the_account_for_an_hour_even_for_the_rig
     let app = TestApp::start().await;
     app.signed_up_user("kim@example.org", "Kim").await;
 
-    // One request, a hundred guesses: the limit counts attempts, not requests.
-    let guesses: String = (1..=100)
-        .map(|i| {
-            format!(
-                "a{i}: login(input: {{ email: \"kim@example.org\", password: \"wrong guess {i}\" }}) {{ token userErrors {{ code }} }}\n"
-            )
-        })
-        .collect();
-    let r = app
-        .gql(&format!("mutation {{\n{guesses}}}"), json!({}))
-        .await;
-    let answers = data(&r);
+    // A hundred guesses, one request each: one request may check one password only.
     for i in 1..=100 {
-        let answer = &answers[format!("a{i}")];
+        let answer = app
+            .gql(
+                "mutation($input: LoginInput!) { login(input: $input) { token userErrors { code } } }",
+                json!({ "input": { "email": "kim@example.org", "password": format!("wrong guess {i}") } }),
+            )
+            .await;
+        let answer = &data(&answer)["login"];
         assert_eq!(
             user_error_codes(answer),
             ["INVALID_CREDENTIALS"],

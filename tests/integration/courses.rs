@@ -389,7 +389,7 @@ async fn the_crc_approves_a_course_once_staff_have_recorded_its_whole_fee_and_th
     let (officer, crc) = staff_and_crc(&app).await;
     let provider = new_provider(&app, "prairie", "Prairie Library School", "IL").await;
     let bob = app.signed_up_user("bob@example.org", "Bob Member").await;
-    add_provider_member(&app, &provider.member, &provider.id, &bob.email).await;
+    add_provider_member(&app, &provider.member, &provider.id, &bob).await;
     let to = recipients(&provider, &[&bob]);
     let title = "Library Technology Essentials";
     let draft = complete_draft(&app, &provider.member, "TECHNOLOGY", title).await;
@@ -472,7 +472,7 @@ async fn the_crc_rejects_a_course_with_reasons_and_the_provider_is_emailed() {
     let (_, crc) = staff_and_crc(&app).await;
     let provider = new_provider(&app, "prairie", "Prairie Library School", "IL").await;
     let bob = app.signed_up_user("bob@example.org", "Bob Member").await;
-    add_provider_member(&app, &provider.member, &provider.id, &bob.email).await;
+    add_provider_member(&app, &provider.member, &provider.id, &bob).await;
     let title = "Storytime Basics";
     let draft = complete_draft(&app, &provider.member, "TECHNOLOGY", title).await;
     let submitted = submitted_course(&app, &provider, &draft).await;
@@ -530,7 +530,7 @@ async fn a_request_for_changes_is_answered_by_a_new_revision_and_the_earlier_sub
     let (officer, crc) = staff_and_crc(&app).await;
     let provider = new_provider(&app, "prairie", "Prairie Library School", "IL").await;
     let bob = app.signed_up_user("bob@example.org", "Bob Member").await;
-    add_provider_member(&app, &provider.member, &provider.id, &bob.email).await;
+    add_provider_member(&app, &provider.member, &provider.id, &bob).await;
     let to = recipients(&provider, &[&bob]);
     let title = "Library Technology Essentials";
     let mut draft = complete_draft(&app, &provider.member, "TECHNOLOGY", title).await;
@@ -719,7 +719,7 @@ async fn an_approval_is_reminded_90_30_and_7_days_before_it_ends_once_each_then_
     let (officer, crc) = staff_and_crc(&app).await;
     let provider = new_provider(&app, "prairie", "Prairie Library School", "IL").await;
     let bob = app.signed_up_user("bob@example.org", "Bob Member").await;
-    add_provider_member(&app, &provider.member, &provider.id, &bob.email).await;
+    add_provider_member(&app, &provider.member, &provider.id, &bob).await;
     let to = recipients(&provider, &[&bob]);
     let title = "Library Technology Essentials";
     let draft = complete_draft(&app, &provider.member, "TECHNOLOGY", title).await;

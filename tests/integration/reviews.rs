@@ -1462,9 +1462,9 @@ async fn an_evaluators_queue_answers_the_same_plainly_through_fragments_and_with
     let line = "id status dueOn tieBreaker roundNumber candidatePseudonym competencySet { code name } __typename";
     let query = format!(
         "query($id: ID!) {{
-            plain: myReviews(includeFinished: true) {{ {line} }}
-            spread: myReviews(includeFinished: true) {{ ...Line }}
-            detailed: myReviews(includeFinished: true) {{ ...Line ...Detail }}
+            plain: myReviews(includeFinished: true, first: 10) {{ {line} }}
+            spread: myReviews(includeFinished: true, first: 10) {{ ...Line }}
+            detailed: myReviews(includeFinished: true, first: 10) {{ ...Line ...Detail }}
             one: myReview(id: $id) {{ ...Line ...Detail }}
         }}
         fragment Line on ReviewAssignment {{ {line} }}
@@ -1520,8 +1520,8 @@ async fn an_evaluators_view_of_a_review_shows_the_pseudonym_and_never_who_the_ca
     let app = &t.app;
     let query = format!(
         "query($id: ID!) {{
-            all: myReviews(includeFinished: true) {{ {EVERYTHING} }}
-            open: myReviews {{ {EVERYTHING} }}
+            all: myReviews(includeFinished: true, first: 5) {{ {EVERYTHING} }}
+            open: myReviews(first: 5) {{ {EVERYTHING} }}
             one: myReview(id: $id) {{ {EVERYTHING} }}
             me {{ id email displayName roles }}
             myEvaluator {{ id employer conflicts {{ candidateEmail institution }} }}
@@ -1615,8 +1615,8 @@ async fn an_evaluator_sees_no_other_assessment_until_every_assessment_of_the_rou
             &t.b.user.token,
             "query($id: ID!) {
                 one: myReview(id: $id) { otherAssessments { feedback } }
-                list: myReviews { x: otherAssessments { feedback overallMet } }
-                all: myReviews(includeFinished: true) { otherAssessments { feedback } }
+                list: myReviews(first: 10) { x: otherAssessments { feedback overallMet } }
+                all: myReviews(includeFinished: true, first: 10) { otherAssessments { feedback } }
             }",
             json!({ "id": t.b_review }),
         )
@@ -1773,7 +1773,12 @@ async fn an_evaluator_asking_for_the_candidate_or_the_other_evaluator_by_id_is_r
         let round = &data(&r)["reviewRound"];
         let application = &round["candidacy"]["application"];
         assert_eq!(application["givenName"], json!(c.given_name), "{who}: {r}");
-        assert_eq!(application["email"], json!(c.user.email), "{who}: {r}");
+        // The CRC sees who the candidate is, but not how to reach them.
+        let email = match who {
+            "staff" => json!(c.user.email),
+            _ => Value::Null,
+        };
+        assert_eq!(application["email"], email, "{who}: {r}");
         let mut emails: Vec<&str> = round["reviews"]
             .as_array()
             .unwrap()

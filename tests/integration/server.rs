@@ -57,12 +57,12 @@ async fn a_query_nested_deeper_than_the_limit_is_refused_with_a_code() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_over_complex_query_is_refused_with_a_code_before_anything_runs() {
     let app = TestApp::builder().without_worker().start().await;
-    // Fifty pages of a hundred accounts: far over the complexity budget. Anonymous
-    // callers may not list accounts, so a query that ran would fail differently.
-    let query: String = (0..50)
+    // Eighty pages of a hundred accounts with their roles: over the complexity budget.
+    // Anonymous callers may not list accounts, so a query that ran would fail differently.
+    let query: String = (0..80)
         .map(|i| {
             format!(
-                "a{i}: accounts(first: 100) {{ edges {{ node {{ id email displayName }} }} }}\n"
+                "a{i}: accounts(first: 100) {{ edges {{ node {{ id email displayName roles }} }} }}\n"
             )
         })
         .collect();

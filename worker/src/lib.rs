@@ -169,14 +169,19 @@ pub async fn run(state: State, shutdown: watch::Receiver<bool>) {
     tracing::info!(worker = %state.name, "worker stopped");
 }
 
-/// Restarts `part` whenever it ends before shutdown.
+/// Restarts `part` whenever it ends before shutdown, a panic included: a part that died
+/// with its task would leave the process alive but idle.
 async fn supervise<F, Fut>(what: &'static str, shutdown: watch::Receiver<bool>, part: F)
 where
     F: Fn(watch::Receiver<bool>) -> Fut,
     Fut: std::future::Future<Output = Result<(), String>>,
 {
+    use futures::FutureExt as _;
     loop {
-        let result = part(shutdown.clone()).await;
+        let result = std::panic::AssertUnwindSafe(part(shutdown.clone()))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(format!("panicked: {}", panic_message(panic.as_ref()))));
         if *shutdown.borrow() {
             return;
         }
@@ -190,6 +195,15 @@ where
             _ = stop.wait_for(|s| *s) => return,
         }
     }
+}
+
+/// What a caught panic said, to record as the reason its row failed.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 /// A future that completes when `shutdown` turns true, in the shape apalis's

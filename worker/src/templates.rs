@@ -7,6 +7,7 @@
 
 use crate::mailer::Rendered;
 use domain::emails::EmailTemplate;
+use domain::rules::text::flatten;
 use minijinja::{Environment, Value, context};
 
 /// Both files of each email template, by name.
@@ -25,6 +26,7 @@ const EMAILS: &[(&str, &str)] = email_templates![
     "account_exists",
     "password_reset",
     "password_changed",
+    "provider_invitation",
     "course_submitted",
     "course_decision",
     "course_expiry_reminder",
@@ -92,6 +94,21 @@ impl Templates {
                 message: e.to_string(),
             })?;
         }
+        // The subject line is a template of its own: rendered as part of the text, a value
+        // holding a line break would end the subject there and spill the rest into the body.
+        for (name, source) in EMAILS {
+            let Some(stem) = name.strip_suffix(".txt") else {
+                continue;
+            };
+            let (subject, body) = source.split_once('\n').unwrap_or((source, ""));
+            for (part, source) in [("subject", subject), ("body", body)] {
+                env.add_template_owned(format!("{stem}.{part}"), source)
+                    .map_err(|e| RenderError {
+                        template: (*name).to_owned(),
+                        message: e.to_string(),
+                    })?;
+            }
+        }
         Ok(Self {
             env,
             app_url: app_url.to_owned(),
@@ -120,25 +137,23 @@ impl Templates {
             public_url => &self.public_url,
             programme => PROGRAMME,
         };
-        let text = self
-            .env
-            .get_template(&format!("{template}.txt"))
-            .and_then(|t| t.render(&ctx))
-            .map_err(|e| fail(format!("{e:#}")))?;
-        let html = self
-            .env
-            .get_template(&format!("{template}.html"))
-            .and_then(|t| t.render(&ctx))
-            .map_err(|e| fail(format!("{e:#}")))?;
-        let (first, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+        let render = |name: String| {
+            self.env
+                .get_template(&name)
+                .and_then(|t| t.render(&ctx))
+                .map_err(|e| fail(format!("{e:#}")))
+        };
+        let first = render(format!("{template}.subject"))?;
+        let text = render(format!("{template}.body"))?;
+        let html = render(format!("{template}.html"))?;
         let subject = first
             .strip_prefix("Subject:")
-            .map(str::trim)
+            .map(flatten)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| fail("the .txt template must start with a `Subject:` line".into()))?;
         Ok(Rendered {
-            subject: subject.to_owned(),
-            text: body.trim_start_matches('\n').to_owned(),
+            subject,
+            text: text.trim_start_matches('\n').to_owned(),
             html,
         })
     }
@@ -245,6 +260,32 @@ mod tests {
     }
 
     #[test]
+    fn a_line_break_in_a_subject_value_stays_in_one_subject_line() {
+        let r = templates()
+            .render(
+                "course_decision",
+                &json!({
+                    "name": "Ada", "decision": "approved", "set_name": "Cataloging",
+                    "starts_on": "2026-12-01", "expires_on": "2029-12-01",
+                    "course_title": "Cataloging\r\nBcc: x@evil.example\r\nSubject: pwned",
+                    "reasons": "Meets every competency.\nWell organised.",
+                }),
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            r.subject,
+            "Approved: “Cataloging Bcc: x@evil.example Subject: pwned”"
+        );
+        assert!(r.text.starts_with("Hello Ada,"), "{}", r.text);
+        assert!(
+            r.text.contains("Meets every competency.\nWell organised."),
+            "the body keeps its lines: {}",
+            r.text
+        );
+    }
+
+    #[test]
     fn a_missing_parameter_is_an_error_not_a_blank() {
         let err = templates()
             .render("verify_email", &json!({}), Some("t"))
@@ -274,7 +315,7 @@ mod every_template {
             "starts_on": "2026-12-01", "expires_on": "2029-12-01", "days_left": 30,
             "expired_on": "2029-12-01", "amount": "$100.00", "what": "the approval fee",
             "method": "bank_transfer", "reference": "INV-1", "paid_on": "2026-12-01",
-            "receipt_number": "R-000001",
+            "receipt_number": "R-000001", "inviter_name": "Casey Contact",
         });
         let more = json!({
             "outcome": "ineligible", "counted_hours": 1200.5, "required_hours": 1820,

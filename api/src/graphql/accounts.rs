@@ -56,6 +56,9 @@ impl Account {
     }
 
     /// The roles held now, in a stable order.
+    #[graphql(
+        complexity = "super::cost::list(<Role as async_graphql::resolver_utils::EnumType>::items().len(), child_complexity)"
+    )]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
         let roles = ctx
             .data_unchecked::<Loaders>()
@@ -97,7 +100,7 @@ impl AccountQuery {
     }
 
     /// Accounts, newest first, whose email or name contains `search`. Staff only.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,
@@ -135,6 +138,7 @@ pub struct RegisterInput {
 pub struct RegisterPayload {
     /// True when the registration was accepted and a verification email is on its way.
     pub ok: bool,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -147,6 +151,7 @@ pub struct VerifyEmailInput {
 #[derive(SimpleObject)]
 pub struct VerifyEmailPayload {
     pub account: Option<Account>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -159,6 +164,7 @@ pub struct ResendVerificationInput {
 #[derive(SimpleObject)]
 pub struct OkPayload {
     pub ok: bool,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -174,6 +180,7 @@ pub struct LoginPayload {
     pub token: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub account: Option<Account>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -207,6 +214,7 @@ pub struct RoleInput {
 pub struct RolePayload {
     /// The account with its roles as they now are.
     pub account: Option<Account>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -283,8 +291,10 @@ impl AccountMutation {
         ok(accounts::resend_verification(services(ctx), actor(ctx), &input.email).await)
     }
 
-    /// Signs in. At most 100 failed attempts per account per hour are checked; later
-    /// attempts fail with `RATE_LIMITED` until the hour has passed.
+    /// Signs in. At most 100 failed attempts per email address per hour are checked,
+    /// whether or not the address has an account; later attempts fail with `RATE_LIMITED`
+    /// until the hour has passed. `BUSY` means the server is at its bound for password
+    /// checks: nothing happened, try again in a moment.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
         signed_in(accounts::log_in(services(ctx), &input.email, &input.password).await)
     }

@@ -9,6 +9,7 @@ use crate::error::{GqlResult, UserError, parse_id, payload};
 use async_graphql::connection::{Connection, EmptyFields, OpaqueCursor};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::rules::access::{self, ApplicationView};
 use domain::rules::eligibility::{Explanation, Outcome, Shortfall};
 use domain::services::applications::{self, ApplicationDetail};
 use entity::{application, education_entry, work_history_entry};
@@ -123,9 +124,15 @@ pub struct Eligibility {
     pub window_ends_on: NaiveDate,
     pub required_hours: i64,
     pub counted_hours: f64,
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::WORK_HISTORY_ENTRIES, child_complexity)"
+    )]
     pub entries: Vec<CountedEntry>,
     pub education_found: Option<EducationLevel>,
     pub education_outside_us: bool,
+    #[graphql(
+        complexity = "super::cost::list(<Requirement as async_graphql::resolver_utils::EnumType>::items().len(), child_complexity)"
+    )]
     pub shortfalls: Vec<EligibilityShortfall>,
 }
 
@@ -173,8 +180,22 @@ impl From<Explanation> for Eligibility {
     }
 }
 
-/// An application to the programme. Visible to its applicant and to staff.
-pub struct Application(pub application::Model);
+/// An application to the programme. Its applicant and staff see all of it; the CRC sees
+/// who applied and with what, but not how to reach them (the contact fields are null).
+pub struct Application(pub application::Model, pub ApplicationView);
+
+impl Application {
+    /// The application as `actor` may see it, by the one rule for every path that reaches
+    /// an application; `None` when they may not see it at all.
+    pub fn for_actor(actor: &domain::Actor, model: application::Model) -> Option<Self> {
+        access::application_view(actor, &model).map(|view| Self(model, view))
+    }
+
+    /// `value` when the view shows contact details.
+    fn contact<T>(&self, value: T) -> Option<T> {
+        self.1.shows_contact().then_some(value)
+    }
+}
 
 #[Object]
 impl Application {
@@ -194,32 +215,33 @@ impl Application {
         &self.0.family_name
     }
 
-    async fn email(&self) -> &str {
-        &self.0.email
+    /// Contact details: null for the CRC.
+    async fn email(&self) -> Option<&str> {
+        self.contact(self.0.email.as_str())
     }
 
     async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+        self.contact(self.0.phone.as_deref()).flatten()
     }
 
-    async fn address_line1(&self) -> &str {
-        &self.0.address_line1
+    async fn address_line1(&self) -> Option<&str> {
+        self.contact(self.0.address_line1.as_str())
     }
 
     async fn address_line2(&self) -> Option<&str> {
-        self.0.address_line2.as_deref()
+        self.contact(self.0.address_line2.as_deref()).flatten()
     }
 
-    async fn city(&self) -> &str {
-        &self.0.city
+    async fn city(&self) -> Option<&str> {
+        self.contact(self.0.city.as_str())
     }
 
     async fn state(&self) -> &str {
         &self.0.state
     }
 
-    async fn postal_code(&self) -> &str {
-        &self.0.postal_code
+    async fn postal_code(&self) -> Option<&str> {
+        self.contact(self.0.postal_code.as_str())
     }
 
     async fn country(&self) -> &str {
@@ -232,7 +254,7 @@ impl Application {
 
     /// Where the award notice to the employer goes.
     async fn employer_notice_email(&self) -> Option<&str> {
-        self.0.employer_address.as_deref()
+        self.contact(self.0.employer_address.as_deref()).flatten()
     }
 
     async fn state_library_name(&self) -> Option<&str> {
@@ -241,7 +263,8 @@ impl Application {
 
     /// Where the award notice to the state library goes.
     async fn state_library_notice_email(&self) -> Option<&str> {
-        self.0.state_library_address.as_deref()
+        self.contact(self.0.state_library_address.as_deref())
+            .flatten()
     }
 
     async fn ala_member(&self) -> bool {
@@ -249,7 +272,7 @@ impl Application {
     }
 
     async fn ala_member_number(&self) -> Option<&str> {
-        self.0.ala_member_number.as_deref()
+        self.contact(self.0.ala_member_number.as_deref()).flatten()
     }
 
     async fn marketing_source(&self) -> Option<MarketingSource> {
@@ -270,11 +293,17 @@ impl Application {
         self.0.consent_award_notice
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::WORK_HISTORY_ENTRIES, child_complexity)"
+    )]
     async fn work_history(&self, ctx: &Context<'_>) -> Result<Vec<WorkHistoryEntry>> {
         let rows = many(&ctx.data_unchecked::<Loaders>().work_history, self.0.id).await?;
         Ok(rows.into_iter().map(WorkHistoryEntry).collect())
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::EDUCATION_ENTRIES, child_complexity)"
+    )]
     async fn education(&self, ctx: &Context<'_>) -> Result<Vec<EducationEntry>> {
         let rows = many(&ctx.data_unchecked::<Loaders>().education, self.0.id).await?;
         Ok(rows.into_iter().map(EducationEntry).collect())
@@ -290,6 +319,7 @@ impl Application {
     }
 
     /// Staff's reason when they decided on education from outside the US.
+    #[graphql(complexity = "super::cost::text(domain::limits::REASON_CHARS)")]
     async fn education_decision_reason(&self) -> Option<&str> {
         self.0.education_decision_reason.as_deref()
     }
@@ -396,21 +426,22 @@ impl ApplicationQuery {
         Ok(applications::mine(services(ctx), actor(ctx))
             .await
             .gql()?
-            .map(|d| Application(d.application)))
+            .and_then(|d| Application::for_actor(actor(ctx), d.application)))
     }
 
-    /// One application. Its applicant or staff.
+    /// One application. Its applicant and staff; the CRC without contact details.
     async fn application(&self, ctx: &Context<'_>, id: ID) -> Result<Application> {
         let id = parse_id(&id, "application")?;
         let d = applications::get(services(ctx), actor(ctx), id)
             .await
             .gql()?;
-        Ok(Application(d.application))
+        Application::for_actor(actor(ctx), d.application)
+            .ok_or_else(|| crate::error::to_gql(domain::DomainError::NotFound("application")))
     }
 
     /// Applications, newest first. Staff only; the education review queue is
     /// `status: AWAITING_EDUCATION_REVIEW`.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn applications(
         &self,
         ctx: &Context<'_>,
@@ -428,7 +459,11 @@ impl ApplicationQuery {
         )
         .await
         .gql()?;
-        Ok(connection(page, rows, |a| a.id, Application))
+        let rows: Vec<Application> = rows
+            .into_iter()
+            .filter_map(|a| Application::for_actor(actor(ctx), a))
+            .collect();
+        Ok(connection(page, rows, |a| a.0.id, |a| a))
     }
 }
 
@@ -506,15 +541,17 @@ pub struct DecideEducationInput {
 #[derive(SimpleObject)]
 pub struct ApplicationPayload {
     pub application: Option<Application>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
 fn application_payload(
+    ctx: &Context<'_>,
     result: domain::DomainResult<ApplicationDetail>,
 ) -> Result<ApplicationPayload> {
     let (d, user_errors) = payload(result)?;
     Ok(ApplicationPayload {
-        application: d.map(|d| Application(d.application)),
+        application: d.and_then(|d| Application::for_actor(actor(ctx), d.application)),
         user_errors,
     })
 }
@@ -577,7 +614,10 @@ impl ApplicationMutation {
                 })
                 .collect(),
         };
-        application_payload(applications::save(services(ctx), actor(ctx), domain_input).await)
+        application_payload(
+            ctx,
+            applications::save(services(ctx), actor(ctx), domain_input).await,
+        )
     }
 
     /// Submits your application: eligibility is decided at once and explained (education
@@ -588,7 +628,10 @@ impl ApplicationMutation {
         input: ApplicationIdInput,
     ) -> Result<ApplicationPayload> {
         let id = parse_id(&input.application_id, "application")?;
-        application_payload(applications::submit(services(ctx), actor(ctx), id).await)
+        application_payload(
+            ctx,
+            applications::submit(services(ctx), actor(ctx), id).await,
+        )
     }
 
     /// Withdraws an application not yet accepted.
@@ -598,7 +641,10 @@ impl ApplicationMutation {
         input: ApplicationIdInput,
     ) -> Result<ApplicationPayload> {
         let id = parse_id(&input.application_id, "application")?;
-        application_payload(applications::withdraw(services(ctx), actor(ctx), id).await)
+        application_payload(
+            ctx,
+            applications::withdraw(services(ctx), actor(ctx), id).await,
+        )
     }
 
     /// Staff decide on education from outside the US, with a reason.
@@ -609,6 +655,7 @@ impl ApplicationMutation {
     ) -> Result<ApplicationPayload> {
         let id = parse_id(&input.application_id, "application")?;
         application_payload(
+            ctx,
             applications::decide_education(
                 services(ctx),
                 actor(ctx),
@@ -621,9 +668,10 @@ impl ApplicationMutation {
     }
 }
 
-/// Loads an application through the request's loader (for nested fields).
+/// Loads an application through the request's loader (for nested fields), as the caller
+/// may see it: null when they may not.
 pub async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Application>> {
     Ok(one(&ctx.data_unchecked::<Loaders>().applications, id)
         .await?
-        .map(Application))
+        .and_then(|a| Application::for_actor(actor(ctx), a)))
 }

@@ -127,6 +127,7 @@ pub struct Progress {
 #[Object]
 impl Progress {
     /// The ten sets in the programme's order.
+    #[graphql(complexity = "super::cost::list(domain::limits::COMPETENCY_SETS, child_complexity)")]
     async fn sets(&self) -> Vec<flat::Flat<SetProgress>> {
         self.inner
             .sets
@@ -226,6 +227,7 @@ pub struct TimelineEvent {
     pub at: DateTime<Utc>,
     /// The set concerned, if any.
     pub set_code: Option<String>,
+    #[graphql(complexity = "super::cost::text(domain::limits::REASON_CHARS)")]
     pub detail: Option<String>,
 }
 
@@ -242,6 +244,7 @@ impl DeadlineExtension {
         self.0.new_deadline_on
     }
 
+    #[graphql(complexity = "super::cost::text(domain::limits::REASON_CHARS)")]
     async fn reason(&self) -> &str {
         &self.0.reason
     }
@@ -394,19 +397,34 @@ impl Candidacy {
             .map(flat::Flat)
     }
 
+    #[graphql(complexity = "super::cost::list(domain::limits::COMPETENCY_SETS, child_complexity)")]
     async fn achievements(&self, ctx: &Context<'_>) -> Result<Vec<Achievement>> {
         let rows = many(&ctx.data_unchecked::<Loaders>().achievements, self.0.id).await?;
         Ok(rows.into_iter().map(Achievement).collect())
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::COURSE_COMPLETIONS_PER_CANDIDACY, child_complexity)"
+    )]
     async fn course_completions(&self, ctx: &Context<'_>) -> Result<Vec<CourseCompletion>> {
         let rows = many(&ctx.data_unchecked::<Loaders>().completions, self.0.id).await?;
-        Ok(rows.into_iter().map(CourseCompletion).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::COURSE_COMPLETIONS_PER_CANDIDACY)
+            .map(CourseCompletion)
+            .collect())
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::DEADLINE_EXTENSIONS_PER_CANDIDACY, child_complexity)"
+    )]
     async fn deadline_extensions(&self, ctx: &Context<'_>) -> Result<Vec<DeadlineExtension>> {
         let rows = many(&ctx.data_unchecked::<Loaders>().extensions, self.0.id).await?;
-        Ok(rows.into_iter().map(DeadlineExtension).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::DEADLINE_EXTENSIONS_PER_CANDIDACY)
+            .map(DeadlineExtension)
+            .collect())
     }
 
     async fn certificate(&self, ctx: &Context<'_>) -> Result<Option<Certificate>> {
@@ -415,6 +433,7 @@ impl Candidacy {
     }
 
     /// Everything that happened, oldest first.
+    #[graphql(complexity = "super::cost::list(TIMELINE_EVENTS, child_complexity)")]
     async fn timeline(&self, ctx: &Context<'_>) -> Result<Vec<TimelineEvent>> {
         let l = ctx.data_unchecked::<Loaders>();
         let cat = catalogue::get(services(ctx)).await.gql()?;
@@ -578,7 +597,12 @@ pub struct ProgrammeStatistics {
     /// `reports.statistics_max_age_seconds` old (plus one refresh) unless asked `fresh`.
     pub as_of: chrono::DateTime<chrono::Utc>,
     pub funnel: Funnel,
+    #[graphql(complexity = "super::cost::list(domain::limits::COMPETENCY_SETS, child_complexity)")]
     pub achievements_per_set: Vec<SetCount>,
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::STATISTICS_MONTHS, child_complexity)"
+    )]
+    /// The newest 120 months.
     pub monthly: Vec<MonthlyCounts>,
 }
 
@@ -633,6 +657,13 @@ async fn prime_page(ctx: &Context<'_>, page: &[candidacy::Model]) -> Result<()> 
     Ok(())
 }
 
+/// The most events a timeline holds: application, start, certification and lapse; each
+/// completion submitted and decided; each achievement and extension.
+const TIMELINE_EVENTS: usize = 4
+    + 2 * domain::limits::COURSE_COMPLETIONS_PER_CANDIDACY
+    + domain::limits::COMPETENCY_SETS
+    + domain::limits::DEADLINE_EXTENSIONS_PER_CANDIDACY;
+
 #[derive(Default)]
 pub struct CandidateQuery;
 
@@ -672,7 +703,7 @@ impl CandidateQuery {
     }
 
     /// Candidates, filtered and ordered. Staff only. Each row can carry its full progress.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn candidates(
         &self,
         ctx: &Context<'_>,
@@ -765,6 +796,10 @@ impl CandidateQuery {
             .await
             .gql()?;
         let (as_of, s) = (snapshot.as_of, snapshot.statistics.clone());
+        let monthly_skip = s
+            .monthly
+            .len()
+            .saturating_sub(domain::limits::STATISTICS_MONTHS);
         Ok(ProgrammeStatistics {
             as_of,
             funnel: Funnel {
@@ -774,10 +809,16 @@ impl CandidateQuery {
                 certified: s.funnel.certified,
                 lapsed: s.funnel.lapsed,
             },
-            achievements_per_set: s.per_set.into_iter().map(SetCount).collect(),
+            achievements_per_set: s
+                .per_set
+                .into_iter()
+                .take(domain::limits::COMPETENCY_SETS)
+                .map(SetCount)
+                .collect(),
             monthly: s
                 .monthly
                 .into_iter()
+                .skip(monthly_skip)
                 .map(|m| MonthlyCounts {
                     month: m.month,
                     applications: m.applications,
@@ -801,6 +842,7 @@ pub struct ExtendDeadlineInput {
 #[derive(async_graphql::SimpleObject)]
 pub struct CandidacyPayload {
     pub candidacy: Option<Candidacy>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

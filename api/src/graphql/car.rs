@@ -53,6 +53,7 @@ impl ShareGrant {
     }
 
     /// The sets shared; empty means the whole record.
+    #[graphql(complexity = "super::cost::list(domain::limits::COMPETENCY_SETS, child_complexity)")]
     async fn competency_sets(&self, ctx: &Context<'_>) -> Result<Vec<CompetencySet>> {
         let cat = catalogue::get(services(ctx)).await.gql()?;
         Ok(self
@@ -68,11 +69,16 @@ impl ShareGrant {
     }
 
     /// Every view by the grantee, newest first.
+    #[graphql(complexity = "super::cost::list(domain::limits::ACCESS_LOG_ROWS, child_complexity)")]
     async fn access_log(&self, ctx: &Context<'_>) -> Result<Vec<AccessLogEntry>> {
         let rows = car::access_log(services(ctx), actor(ctx), self.0.grant.id)
             .await
             .gql()?;
-        Ok(rows.into_iter().map(AccessLogEntry).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::ACCESS_LOG_ROWS)
+            .map(AccessLogEntry)
+            .collect())
     }
 }
 
@@ -133,25 +139,40 @@ impl SharedRecord {
         self.0.grant.grant.expires_at
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::WORK_HISTORY_ENTRIES, child_complexity)"
+    )]
     async fn work_history(&self, ctx: &Context<'_>) -> Result<Vec<WorkHistoryEntry>> {
         let rows = many(
             &ctx.data_unchecked::<Loaders>().work_history,
             self.0.application.id,
         )
         .await?;
-        Ok(rows.into_iter().map(WorkHistoryEntry).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::WORK_HISTORY_ENTRIES)
+            .map(WorkHistoryEntry)
+            .collect())
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::EDUCATION_ENTRIES, child_complexity)"
+    )]
     async fn education(&self, ctx: &Context<'_>) -> Result<Vec<EducationEntry>> {
         let rows = many(
             &ctx.data_unchecked::<Loaders>().education,
             self.0.application.id,
         )
         .await?;
-        Ok(rows.into_iter().map(EducationEntry).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::EDUCATION_ENTRIES)
+            .map(EducationEntry)
+            .collect())
     }
 
     /// Achievements in the shared sets.
+    #[graphql(complexity = "super::cost::list(domain::limits::COMPETENCY_SETS, child_complexity)")]
     async fn achievements(&self, ctx: &Context<'_>) -> Result<Vec<Achievement>> {
         let rows = many(
             &ctx.data_unchecked::<Loaders>().achievements,
@@ -185,10 +206,17 @@ pub struct CarQuery;
 #[Object]
 impl CarQuery {
     /// The share grants of a candidacy, newest first. The candidate or staff.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::SHARE_GRANTS_PER_CANDIDACY, child_complexity)"
+    )]
     async fn share_grants(&self, ctx: &Context<'_>, candidacy_id: ID) -> Result<Vec<ShareGrant>> {
         let id = parse_id(&candidacy_id, "candidacy")?;
         let rows = car::grants(services(ctx), actor(ctx), id).await.gql()?;
-        Ok(rows.into_iter().map(ShareGrant).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::SHARE_GRANTS_PER_CANDIDACY)
+            .map(ShareGrant)
+            .collect())
     }
 
     /// Public, with the link token a candidate sent: the shared record, read-only. Each
@@ -219,6 +247,7 @@ pub struct CreateShareGrantPayload {
     pub grant: Option<ShareGrant>,
     /// The link token, shown this once (the grantee is also emailed the link).
     pub token: Option<String>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -230,6 +259,7 @@ pub struct RevokeShareGrantInput {
 #[derive(SimpleObject)]
 pub struct ShareGrantPayload {
     pub grant: Option<ShareGrant>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

@@ -43,6 +43,7 @@ impl CompetencySet {
     }
 
     /// The set's introduction, as the programme writes it.
+    #[graphql(complexity = "super::cost::text(domain::limits::CATALOGUE_TEXT_CHARS)")]
     async fn description(&self) -> &str {
         &self.0.set.description
     }
@@ -58,6 +59,9 @@ impl CompetencySet {
     }
 
     /// The set's competencies, by number.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::COMPETENCIES_PER_SET, child_complexity)"
+    )]
     async fn competencies(&self) -> Vec<Competency> {
         self.0
             .competencies
@@ -134,6 +138,7 @@ impl Competency {
     }
 
     /// The competency's full text.
+    #[graphql(complexity = "super::cost::text(domain::limits::CATALOGUE_TEXT_CHARS)")]
     async fn text(&self) -> &str {
         &self.0.text
     }
@@ -145,6 +150,7 @@ pub struct CatalogueQuery;
 #[Object]
 impl CatalogueQuery {
     /// The ten competency sets in the programme's order. Public.
+    #[graphql(complexity = "super::cost::list(domain::limits::COMPETENCY_SETS, child_complexity)")]
     async fn competency_sets(&self, ctx: &Context<'_>) -> Result<Vec<CompetencySet>> {
         let catalogue = catalogue::get(services(ctx)).await.gql()?;
         Ok(catalogue.sets.iter().cloned().map(CompetencySet).collect())

@@ -154,6 +154,9 @@ impl Course {
 
     /// Every submission, newest first: drafts, revisions and re-approvals, with their
     /// decisions. The history is never overwritten.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::SUBMISSIONS_PER_COURSE, child_complexity)"
+    )]
     async fn submissions(&self, ctx: &Context<'_>) -> Result<Vec<CourseSubmission>> {
         let mut rows = many(
             &ctx.data_unchecked::<Loaders>().submissions_of_course,
@@ -161,13 +164,24 @@ impl Course {
         )
         .await?;
         rows.reverse();
-        Ok(rows.into_iter().map(CourseSubmission).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::SUBMISSIONS_PER_COURSE)
+            .map(CourseSubmission)
+            .collect())
     }
 
     /// Every approval period, oldest first.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::APPROVALS_PER_COURSE, child_complexity)"
+    )]
     async fn approvals(&self, ctx: &Context<'_>) -> Result<Vec<ApprovalPeriod>> {
         let rows = many(&ctx.data_unchecked::<Loaders>().approvals, self.0.id).await?;
-        Ok(rows.into_iter().map(ApprovalPeriod).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::APPROVALS_PER_COURSE)
+            .map(ApprovalPeriod)
+            .collect())
     }
 
     /// The period covering today, if the course is approved today.
@@ -240,6 +254,7 @@ impl CourseSubmission {
         self.0.duration_hours
     }
 
+    #[graphql(complexity = "super::cost::text(domain::limits::LONG_TEXT_CHARS)")]
     async fn assessment_method(&self) -> &str {
         &self.0.assessment_method
     }
@@ -253,10 +268,14 @@ impl CourseSubmission {
         }
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::INSTRUCTORS_PER_SUBMISSION, child_complexity)"
+    )]
     async fn instructors(&self, ctx: &Context<'_>) -> Result<Vec<Instructor>> {
         let rows = many(&ctx.data_unchecked::<Loaders>().instructors, self.0.id).await?;
         Ok(rows
             .into_iter()
+            .take(domain::limits::INSTRUCTORS_PER_SUBMISSION)
             .map(|r| Instructor {
                 name: r.name,
                 qualifications: r.qualifications,
@@ -265,15 +284,29 @@ impl CourseSubmission {
     }
 
     /// Which content teaches each competency of the set.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::COMPETENCIES_PER_SET, child_complexity)"
+    )]
     async fn coverage(&self, ctx: &Context<'_>) -> Result<Vec<CoverageEntry>> {
         let rows = many(&ctx.data_unchecked::<Loaders>().coverage, self.0.id).await?;
-        Ok(rows.into_iter().map(CoverageEntry).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::COMPETENCIES_PER_SET)
+            .map(CoverageEntry)
+            .collect())
     }
 
     /// The CRC's decisions on this submission, oldest first.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::DECISIONS_PER_SUBMISSION, child_complexity)"
+    )]
     async fn decisions(&self, ctx: &Context<'_>) -> Result<Vec<CourseDecision>> {
         let rows = many(&ctx.data_unchecked::<Loaders>().decisions, self.0.id).await?;
-        Ok(rows.into_iter().map(CourseDecision).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::DECISIONS_PER_SUBMISSION)
+            .map(CourseDecision)
+            .collect())
     }
 
     /// The approval fee, in cents, assessed when first submitted.
@@ -300,6 +333,7 @@ impl CourseSubmission {
 #[derive(SimpleObject)]
 pub struct Instructor {
     pub name: String,
+    #[graphql(complexity = "super::cost::text(domain::limits::REASON_CHARS)")]
     pub qualifications: String,
 }
 
@@ -319,6 +353,7 @@ impl CoverageEntry {
             .map(Competency))
     }
 
+    #[graphql(complexity = "super::cost::text(domain::limits::REASON_CHARS)")]
     async fn content(&self) -> &str {
         &self.0.content
     }
@@ -333,6 +368,7 @@ impl CourseDecision {
         self.0.decision.into()
     }
 
+    #[graphql(complexity = "super::cost::text(domain::limits::LONG_TEXT_CHARS)")]
     async fn reasons(&self) -> &str {
         &self.0.reasons
     }
@@ -456,7 +492,7 @@ pub struct CourseQuery;
 #[Object]
 impl CourseQuery {
     /// Public: courses approved today, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn approved_courses(
         &self,
         ctx: &Context<'_>,
@@ -517,7 +553,7 @@ impl CourseQuery {
     }
 
     /// Courses you may see, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn courses(
         &self,
         ctx: &Context<'_>,
@@ -554,7 +590,7 @@ impl CourseQuery {
     }
 
     /// Submissions you may see, newest first; the CRC's queue is `status: SUBMITTED`.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn course_submissions(
         &self,
         ctx: &Context<'_>,
@@ -634,6 +670,7 @@ pub struct DecideCourseInput {
 #[derive(SimpleObject)]
 pub struct CourseSubmissionPayload {
     pub submission: Option<CourseSubmission>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

@@ -70,6 +70,7 @@ pub struct UploadDocumentInput {
 #[derive(SimpleObject)]
 pub struct UploadDocumentPayload {
     pub document: Option<Document>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

@@ -43,6 +43,7 @@ impl Evaluator {
         self.0.evaluator.status.into()
     }
 
+    #[graphql(complexity = "super::cost::text(domain::limits::MEDIUM_TEXT_CHARS)")]
     async fn qualifications(&self) -> &str {
         &self.0.evaluator.qualifications
     }
@@ -75,6 +76,7 @@ impl Evaluator {
     }
 
     /// The sets the evaluator is expert in.
+    #[graphql(complexity = "super::cost::list(domain::limits::COMPETENCY_SETS, child_complexity)")]
     async fn competency_sets(&self, ctx: &Context<'_>) -> Result<Vec<CompetencySet>> {
         let cat = catalogue::get(services(ctx)).await.gql()?;
         Ok(self
@@ -86,11 +88,15 @@ impl Evaluator {
     }
 
     /// The CRC's reason when it decided the application.
+    #[graphql(complexity = "super::cost::text(domain::limits::REASON_CHARS)")]
     async fn decision_reason(&self) -> Option<&str> {
         self.0.evaluator.decision_reason.as_deref()
     }
 
     /// Declared conflicts of interest.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::CONFLICTS_PER_EVALUATOR, child_complexity)"
+    )]
     async fn conflicts(&self, ctx: &Context<'_>) -> Result<Vec<DeclaredConflict>> {
         let rows = evaluators::conflicts(&services(ctx).db, self.0.evaluator.id)
             .await
@@ -151,7 +157,7 @@ impl EvaluatorQuery {
     }
 
     /// Evaluators, newest first; the CRC's queue is `status: APPLIED`. Staff and the CRC.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn evaluators(
         &self,
         ctx: &Context<'_>,
@@ -207,7 +213,14 @@ pub struct ConfigureEvaluatorInput {
     /// True to end a pause.
     #[graphql(default)]
     pub resume: bool,
-    pub set_codes: Option<Vec<String>>,
+}
+
+/// The sets an evaluator may assess, replacing those they had.
+#[derive(InputObject)]
+pub struct SetEvaluatorExpertiseInput {
+    pub evaluator_id: ID,
+    /// Competency set codes; at least one.
+    pub set_codes: Vec<String>,
 }
 
 /// Name exactly one of the candidate's email and the institution.
@@ -221,6 +234,7 @@ pub struct DeclareConflictInput {
 #[derive(SimpleObject)]
 pub struct EvaluatorPayload {
     pub evaluator: Option<Evaluator>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -283,7 +297,7 @@ impl EvaluatorMutation {
         )
     }
 
-    /// Changes capacity, availability or expertise. The evaluator, staff or the CRC.
+    /// Changes capacity or availability. The evaluator, staff or the CRC.
     async fn configure_evaluator(
         &self,
         ctx: &Context<'_>,
@@ -303,10 +317,22 @@ impl EvaluatorMutation {
                 evaluators::Settings {
                     capacity: input.capacity,
                     paused_until,
-                    set_codes: input.set_codes,
                 },
             )
             .await,
+        )
+    }
+
+    /// Grants the sets an evaluator may assess. The CRC (or a program officer); an
+    /// evaluator cannot choose their own.
+    async fn set_evaluator_expertise(
+        &self,
+        ctx: &Context<'_>,
+        input: SetEvaluatorExpertiseInput,
+    ) -> Result<EvaluatorPayload> {
+        let id = parse_id(&input.evaluator_id, "evaluator")?;
+        evaluator_payload(
+            evaluators::set_expertise(services(ctx), actor(ctx), id, &input.set_codes).await,
         )
     }
 

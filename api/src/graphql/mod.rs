@@ -6,6 +6,7 @@ pub mod candidates;
 pub mod car;
 pub mod catalogue;
 pub mod connection;
+pub mod cost;
 pub mod courses;
 pub mod documents;
 pub mod evaluators;
@@ -84,7 +85,8 @@ pub fn build(services: domain::Context, limits: Limits) -> ApiSchema {
     .limit_recursive_depth(64)
     .limit_directives(16);
     if !limits.introspection {
-        builder = builder.disable_introspection();
+        // "Did you mean …" would name the fields that introspection hides.
+        builder = builder.disable_introspection().disable_suggestions();
     }
     builder.finish()
 }

@@ -76,7 +76,7 @@ pub struct NotificationQuery;
 #[Object]
 impl NotificationQuery {
     /// Emails, newest first, optionally of one status. Staff only.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,
@@ -106,6 +106,7 @@ pub struct RetryNotificationInput {
 #[derive(SimpleObject)]
 pub struct RetryNotificationPayload {
     pub notification: Option<Notification>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

@@ -82,6 +82,7 @@ pub struct RecordPaymentInput {
 #[derive(SimpleObject)]
 pub struct RecordPaymentPayload {
     pub payment: Option<Payment>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

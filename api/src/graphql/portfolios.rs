@@ -18,6 +18,7 @@ use async_graphql::{
     Value,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::limits::QUEUE_ROWS;
 use domain::services::portfolios::{self, PortfolioDetail, RoundContent};
 use domain::services::reviews::{self, AssessmentView, BlindReview};
 use domain::services::{assignment, catalogue, evaluators};
@@ -85,8 +86,12 @@ pub struct Narrative {
     /// Null in a frozen round.
     pub id: Option<ID>,
     pub title: String,
+    #[graphql(complexity = "super::cost::text(domain::limits::NARRATIVE_BODY_CHARS)")]
     pub body: String,
     /// The numbers of the set's competencies it addresses.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::COMPETENCIES_PER_SET, child_complexity)"
+    )]
     pub competencies: Vec<i32>,
 }
 
@@ -116,10 +121,14 @@ pub struct FrozenContent(pub RoundContent);
 
 #[Object]
 impl FrozenContent {
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::NARRATIVES_PER_PORTFOLIO, child_complexity)"
+    )]
     async fn narratives(&self) -> Vec<Narrative> {
         self.0
             .narratives
             .iter()
+            .take(domain::limits::NARRATIVES_PER_PORTFOLIO)
             .map(|n| Narrative {
                 id: None,
                 title: n.title.clone(),
@@ -129,10 +138,14 @@ impl FrozenContent {
             .collect()
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::DOCUMENTS_PER_PORTFOLIO, child_complexity)"
+    )]
     async fn documents(&self) -> Vec<EvidenceDocument> {
         self.0
             .documents
             .iter()
+            .take(domain::limits::DOCUMENTS_PER_PORTFOLIO)
             .map(|d| EvidenceDocument {
                 document_id: d.document_id,
                 caption: d.caption.clone(),
@@ -146,6 +159,7 @@ impl FrozenContent {
 pub struct CompetencyAssessment {
     pub number: i32,
     pub met: bool,
+    #[graphql(complexity = "super::cost::text(domain::limits::COMPETENCY_COMMENT_CHARS)")]
     pub comment: String,
 }
 
@@ -163,10 +177,14 @@ impl Assessment {
         self.0.overall_met
     }
 
+    #[graphql(complexity = "super::cost::text(domain::limits::LONG_TEXT_CHARS)")]
     async fn feedback(&self) -> &str {
         &self.0.feedback
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::COMPETENCIES_PER_SET, child_complexity)"
+    )]
     async fn competencies(&self) -> Vec<CompetencyAssessment> {
         self.0
             .competencies
@@ -180,9 +198,17 @@ impl Assessment {
     }
 
     /// Approved courses recommended, by id and title.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::RECOMMENDED_COURSES, child_complexity)"
+    )]
     async fn recommended_courses(&self, ctx: &Context<'_>) -> Result<Vec<RecommendedCourse>> {
         let mut out = Vec::new();
-        for id in &self.0.recommended_course_ids {
+        for id in self
+            .0
+            .recommended_course_ids
+            .iter()
+            .take(domain::limits::RECOMMENDED_COURSES)
+        {
             if let Some(c) = one(&ctx.data_unchecked::<Loaders>().courses, *id).await? {
                 out.push(RecommendedCourse {
                     id: ID(c.id.to_string()),
@@ -227,12 +253,16 @@ impl CandidateRound {
     }
 
     /// The evaluators' assessments, unsigned, once the round is decided; empty before.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::ASSESSMENTS_PER_ROUND, child_complexity)"
+    )]
     async fn feedback(&self, ctx: &Context<'_>) -> Result<Vec<Assessment>> {
         let rows = reviews::round_feedback(&services(ctx).db, &self.0)
             .await
             .gql()?;
         Ok(rows
             .into_iter()
+            .take(domain::limits::ASSESSMENTS_PER_ROUND)
             .enumerate()
             .map(|(i, mut a)| {
                 a.slot = i as i32 + 1;
@@ -267,10 +297,14 @@ impl Portfolio {
     }
 
     /// The narratives as they are now (the next round's content).
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::NARRATIVES_PER_PORTFOLIO, child_complexity)"
+    )]
     async fn narratives(&self) -> Vec<Narrative> {
         self.0
             .narratives
             .iter()
+            .take(domain::limits::NARRATIVES_PER_PORTFOLIO)
             .map(|(n, numbers)| Narrative {
                 id: Some(ID(n.id.to_string())),
                 title: n.title.clone(),
@@ -280,10 +314,14 @@ impl Portfolio {
             .collect()
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::DOCUMENTS_PER_PORTFOLIO, child_complexity)"
+    )]
     async fn documents(&self) -> Vec<EvidenceDocument> {
         self.0
             .documents
             .iter()
+            .take(domain::limits::DOCUMENTS_PER_PORTFOLIO)
             .map(|(pd, d)| EvidenceDocument {
                 document_id: d.id,
                 caption: pd.caption.clone(),
@@ -292,8 +330,17 @@ impl Portfolio {
     }
 
     /// Every round, oldest first.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::ROUNDS_PER_PORTFOLIO, child_complexity)"
+    )]
     async fn rounds(&self) -> Vec<CandidateRound> {
-        self.0.rounds.iter().cloned().map(CandidateRound).collect()
+        self.0
+            .rounds
+            .iter()
+            .take(domain::limits::ROUNDS_PER_PORTFOLIO)
+            .cloned()
+            .map(CandidateRound)
+            .collect()
     }
 }
 
@@ -345,9 +392,18 @@ impl ReviewAssignment {
     }
 
     /// The other assessments of the round, unsigned; empty until every assessment is in.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::ASSESSMENTS_PER_ROUND, child_complexity)"
+    )]
     async fn other_assessments(&self, ctx: &Context<'_>) -> Result<Vec<Assessment>> {
         let detail = reviews::detail_of(services(ctx), &self.0).await.gql()?;
-        Ok(detail.others.iter().cloned().map(Assessment).collect())
+        Ok(detail
+            .others
+            .iter()
+            .take(domain::limits::ASSESSMENTS_PER_ROUND)
+            .cloned()
+            .map(Assessment)
+            .collect())
     }
 }
 
@@ -475,11 +531,18 @@ impl StaffRound {
         Ok(c.ok().map(Candidacy))
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::REVIEWS_PER_ROUND, child_complexity)"
+    )]
     async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<StaffReview>> {
         let (_, rows) = reviews::round_for_staff(services(ctx), actor(ctx), self.0.id)
             .await
             .gql()?;
-        Ok(rows.into_iter().map(|(r, a)| StaffReview(r, a)).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::REVIEWS_PER_ROUND)
+            .map(|(r, a)| StaffReview(r, a))
+            .collect())
     }
 
     async fn content(&self) -> Result<FrozenContent> {
@@ -536,6 +599,7 @@ impl Appeal {
         ID(self.0.round_id.to_string())
     }
 
+    #[graphql(complexity = "super::cost::text(domain::limits::LONG_TEXT_CHARS)")]
     async fn reason(&self) -> &str {
         &self.0.reason
     }
@@ -548,6 +612,7 @@ impl Appeal {
         self.0.filed_at
     }
 
+    #[graphql(complexity = "super::cost::text(domain::limits::LONG_TEXT_CHARS)")]
     async fn decision_reason(&self) -> Option<&str> {
         self.0.decision_reason.as_deref()
     }
@@ -563,6 +628,7 @@ pub struct PortfolioQuery;
 #[Object]
 impl PortfolioQuery {
     /// Your portfolios.
+    #[graphql(complexity = "super::cost::list(domain::limits::COMPETENCY_SETS, child_complexity)")]
     async fn my_portfolios(&self, ctx: &Context<'_>) -> Result<Vec<Portfolio>> {
         Ok(portfolios::mine(services(ctx), actor(ctx))
             .await
@@ -581,18 +647,26 @@ impl PortfolioQuery {
             .map(Portfolio)
     }
 
-    /// Your reviews as an evaluator: open ones, or with `includeFinished` the submitted too.
+    /// Your reviews as an evaluator: open ones, or with `includeFinished` the submitted too;
+    /// the first `first` (at most 200, the default). Ask a few when asking for their
+    /// content: each is priced at its longest.
+    #[graphql(
+        complexity = "super::cost::list(super::cost::page_items(Some(first), domain::limits::QUEUE_ROWS, domain::limits::QUEUE_ROWS), child_complexity)"
+    )]
     async fn my_reviews(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] include_finished: bool,
+        #[graphql(default = 200)] first: i32,
     ) -> Result<Vec<flat::Flat<ReviewAssignment>>> {
+        let first = super::cost::page_items(Some(first), QUEUE_ROWS, QUEUE_ROWS);
         let with_detail = ReviewAssignment::wants_detail(ctx);
         Ok(
             reviews::my_reviews(services(ctx), actor(ctx), include_finished, with_detail)
                 .await
                 .gql()?
                 .into_iter()
+                .take(first)
                 .map(|r| flat::Flat(ReviewAssignment(r)))
                 .collect(),
         )
@@ -618,16 +692,21 @@ impl PortfolioQuery {
 
     /// Rounds waiting for evaluators (or for a third), oldest first, with the reason each
     /// cannot be staffed. Staff and the CRC.
+    #[graphql(complexity = "super::cost::list(domain::limits::QUEUE_ROWS, child_complexity)")]
     async fn rounds_waiting(&self, ctx: &Context<'_>) -> Result<Vec<StaffRound>> {
         Ok(assignment::waiting_rounds(services(ctx), actor(ctx))
             .await
             .gql()?
             .into_iter()
+            .take(domain::limits::QUEUE_ROWS)
             .map(StaffRound)
             .collect())
     }
 
     /// Recent runs of the assignment solver. Staff and the CRC.
+    #[graphql(
+        complexity = "super::cost::list(super::cost::page_items(Some(first), 20, 100), child_complexity)"
+    )]
     async fn assignment_runs(
         &self,
         ctx: &Context<'_>,
@@ -643,6 +722,7 @@ impl PortfolioQuery {
     }
 
     /// Appeals, oldest first. Staff and the CRC.
+    #[graphql(complexity = "super::cost::list(domain::limits::QUEUE_ROWS, child_complexity)")]
     async fn appeals(
         &self,
         ctx: &Context<'_>,
@@ -653,6 +733,7 @@ impl PortfolioQuery {
                 .await
                 .gql()?
                 .into_iter()
+                .take(domain::limits::QUEUE_ROWS)
                 .map(Appeal)
                 .collect(),
         )
@@ -697,6 +778,7 @@ pub struct PortfolioIdInput {
 #[derive(SimpleObject)]
 pub struct PortfolioPayload {
     pub portfolio: Option<Portfolio>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -724,6 +806,7 @@ pub struct SubmitAssessmentInput {
 #[derive(SimpleObject)]
 pub struct ReviewPayload {
     pub review: Option<ReviewAssignment>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -740,6 +823,7 @@ pub struct ReplaceEvaluatorPayload {
     /// The replacement's review; null when nobody eligible was free (the round then
     /// waits, with its reason).
     pub review: Option<StaffReview>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -759,6 +843,7 @@ pub struct DecideAppealInput {
 #[derive(SimpleObject)]
 pub struct AppealPayload {
     pub appeal: Option<Appeal>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

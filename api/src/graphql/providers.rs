@@ -1,6 +1,5 @@
 //! Course providers: registration, members, and the public list of providers.
 
-use super::accounts::Account;
 use super::connection::{Page, connection};
 use super::flat;
 use super::{actor, services};
@@ -12,7 +11,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use domain::services::{courses, providers};
-use entity::provider;
+use entity::{provider, provider_invitation};
 
 /// What kind of organisation a provider is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -101,16 +100,86 @@ impl Provider {
         })
     }
 
-    /// The accounts that act for the provider. Members, staff and the CRC only.
-    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Account>> {
+    /// The people who act for the provider. Members, staff and the CRC only.
+    #[graphql(complexity = "super::cost::list(domain::limits::PROVIDER_MEMBERS, child_complexity)")]
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<ProviderMember>> {
         let rows = providers::members(services(ctx), actor(ctx), self.0.id)
             .await
             .gql()?;
-        Ok(rows.into_iter().map(Account).collect())
+        Ok(rows
+            .into_iter()
+            .take(domain::limits::PROVIDER_MEMBERS)
+            .map(ProviderMember)
+            .collect())
+    }
+
+    /// Invitations still waiting for an answer. Members and program officers only.
+    #[graphql(
+        complexity = "super::cost::list(providers::MAX_PENDING_INVITATIONS as usize, child_complexity)"
+    )]
+    async fn invitations(&self, ctx: &Context<'_>) -> Result<Vec<ProviderInvitation>> {
+        let rows = providers::invitations(services(ctx), actor(ctx), self.0.id)
+            .await
+            .gql()?;
+        Ok(rows.into_iter().map(ProviderInvitation).collect())
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+}
+
+/// Someone who acts for a provider: their name and address, nothing else of their account.
+pub struct ProviderMember(pub providers::Member);
+
+#[Object]
+impl ProviderMember {
+    /// The member's account id (for `removeProviderMember`).
+    async fn account_id(&self) -> ID {
+        ID(self.0.account_id.to_string())
+    }
+
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    async fn added_at(&self) -> DateTime<Utc> {
+        self.0.added_at
+    }
+}
+
+/// An invitation to act for a provider, waiting for the invited address's owner.
+pub struct ProviderInvitation(pub provider_invitation::Model);
+
+#[Object]
+impl ProviderInvitation {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn provider_id(&self) -> ID {
+        ID(self.0.provider_id.to_string())
+    }
+
+    /// The invited address.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
     }
 }
 
@@ -140,7 +209,7 @@ impl ProviderQuery {
     }
 
     /// Providers, newest first: all of them for staff and the CRC, your own for members.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn providers(
         &self,
         ctx: &Context<'_>,
@@ -162,7 +231,7 @@ impl ProviderQuery {
     }
 
     /// Public: providers with at least one course approved today, optionally in one state.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn approved_providers(
         &self,
         ctx: &Context<'_>,
@@ -227,10 +296,28 @@ pub struct UpdateProviderInput {
 }
 
 #[derive(InputObject)]
-pub struct AddProviderMemberInput {
+pub struct InviteProviderMemberInput {
     pub provider_id: ID,
-    /// The email of an existing account.
+    /// Where to send the invitation; it need not have an account yet.
     pub email: String,
+}
+
+#[derive(InputObject)]
+pub struct AcceptProviderInvitationInput {
+    /// The token from the invitation email's link.
+    pub token: String,
+}
+
+#[derive(InputObject)]
+pub struct RevokeProviderInvitationInput {
+    pub invitation_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct ProviderInvitationPayload {
+    pub invitation: Option<ProviderInvitation>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
+    pub user_errors: Vec<UserError>,
 }
 
 #[derive(InputObject)]
@@ -242,6 +329,7 @@ pub struct RemoveProviderMemberInput {
 #[derive(SimpleObject)]
 pub struct ProviderPayload {
     pub provider: Option<Provider>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -280,18 +368,54 @@ impl ProviderMutation {
         })
     }
 
-    /// Adds an existing account as a member. Members or staff.
-    async fn add_provider_member(
+    /// Emails an invitation to act for the provider. Its members or program officers. The
+    /// answer does not say whether the address has an account; nobody joins until they
+    /// accept.
+    async fn invite_provider_member(
         &self,
         ctx: &Context<'_>,
-        input: AddProviderMemberInput,
-    ) -> Result<ProviderPayload> {
+        input: InviteProviderMemberInput,
+    ) -> Result<ProviderInvitationPayload> {
         let id = parse_id(&input.provider_id, "provider")?;
-        let result = providers::add_member(services(ctx), actor(ctx), id, &input.email).await;
-        provider_after(ctx, id, result).await
+        let (invitation, user_errors) =
+            payload(providers::invite_member(services(ctx), actor(ctx), id, &input.email).await)?;
+        Ok(ProviderInvitationPayload {
+            invitation: invitation.map(ProviderInvitation),
+            user_errors,
+        })
     }
 
-    /// Removes a member; a provider keeps at least one. Members or staff.
+    /// Accepts an invitation, signed in with the address it was sent to: you become a
+    /// member of the provider.
+    async fn accept_provider_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptProviderInvitationInput,
+    ) -> Result<ProviderPayload> {
+        let (p, user_errors) =
+            payload(providers::accept_invitation(services(ctx), actor(ctx), &input.token).await)?;
+        Ok(ProviderPayload {
+            provider: p.map(Provider),
+            user_errors,
+        })
+    }
+
+    /// Withdraws an invitation not yet accepted. Those who may invite.
+    async fn revoke_provider_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeProviderInvitationInput,
+    ) -> Result<ProviderInvitationPayload> {
+        let id = parse_id(&input.invitation_id, "invitation")?;
+        let (invitation, user_errors) =
+            payload(providers::revoke_invitation(services(ctx), actor(ctx), id).await)?;
+        Ok(ProviderInvitationPayload {
+            invitation: invitation.map(ProviderInvitation),
+            user_errors,
+        })
+    }
+
+    /// Removes a member; a provider keeps at least one. Its members or program officers.
     async fn remove_provider_member(
         &self,
         ctx: &Context<'_>,

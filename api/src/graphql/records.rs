@@ -111,6 +111,7 @@ impl CourseCompletion {
     }
 
     /// Why it was rejected.
+    #[graphql(complexity = "super::cost::text(domain::limits::REASON_CHARS)")]
     async fn decision_reason(&self) -> Option<&str> {
         self.0.decision_reason.as_deref()
     }
@@ -206,7 +207,7 @@ impl RecordQuery {
     }
 
     /// Public: holders of a current certificate who agreed to be listed, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn certificate_holders(
         &self,
         ctx: &Context<'_>,
@@ -259,7 +260,7 @@ impl RecordQuery {
     }
 
     /// Course-completion evidence for staff to work through, oldest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::cost::page(first, child_complexity)")]
     async fn course_completions(
         &self,
         ctx: &Context<'_>,
@@ -309,6 +310,7 @@ pub struct CourseCompletionPayload {
     pub achievement: Option<Achievement>,
     /// The certificate, when this achievement completed the requirement.
     pub certificate: Option<Certificate>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

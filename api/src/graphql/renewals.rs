@@ -86,10 +86,14 @@ impl Renewal {
         self.0.paid_cents
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::RENEWAL_ACTIVITIES, child_complexity)"
+    )]
     async fn activities(&self) -> Vec<RenewalActivity> {
         self.0
             .activities
             .iter()
+            .take(domain::limits::RENEWAL_ACTIVITIES)
             .map(|a| RenewalActivity {
                 title: a.title.clone(),
                 provider_name: a.provider_name.clone(),
@@ -102,6 +106,7 @@ impl Renewal {
     }
 
     /// Staff's reasons, when returned (or a note on approval).
+    #[graphql(complexity = "super::cost::text(domain::limits::MEDIUM_TEXT_CHARS)")]
     async fn decision_reasons(&self) -> Option<&str> {
         self.0.renewal.decision_reasons.as_deref()
     }
@@ -172,22 +177,28 @@ pub struct RenewalQuery;
 #[Object]
 impl RenewalQuery {
     /// The renewals of a certificate, newest first. The holder or staff.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::RENEWALS_PER_CERTIFICATE, child_complexity)"
+    )]
     async fn renewals(&self, ctx: &Context<'_>, certificate_id: ID) -> Result<Vec<Renewal>> {
         let id = parse_id(&certificate_id, "certificate")?;
         Ok(renewals::of_certificate(services(ctx), actor(ctx), id)
             .await
             .gql()?
             .into_iter()
+            .take(domain::limits::RENEWALS_PER_CERTIFICATE)
             .map(Renewal)
             .collect())
     }
 
     /// Renewals waiting for staff, oldest first.
+    #[graphql(complexity = "super::cost::list(domain::limits::QUEUE_ROWS, child_complexity)")]
     async fn renewal_queue(&self, ctx: &Context<'_>) -> Result<Vec<Renewal>> {
         Ok(renewals::queue(services(ctx), actor(ctx))
             .await
             .gql()?
             .into_iter()
+            .take(domain::limits::QUEUE_ROWS)
             .map(Renewal)
             .collect())
     }
@@ -202,6 +213,9 @@ impl RenewalQuery {
     }
 
     /// Bulk notices, newest first, with their progress. Staff only.
+    #[graphql(
+        complexity = "super::cost::list(super::cost::page_items(Some(first), 20, 100), child_complexity)"
+    )]
     async fn bulk_notices(
         &self,
         ctx: &Context<'_>,
@@ -251,6 +265,7 @@ pub struct DecideRenewalInput {
 #[derive(SimpleObject)]
 pub struct RenewalPayload {
     pub renewal: Option<Renewal>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -263,6 +278,7 @@ pub struct RevokeCertificateInput {
 #[derive(SimpleObject)]
 pub struct CertificatePayload {
     pub certificate: Option<Certificate>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 
@@ -294,6 +310,7 @@ pub struct BulkNoticeIdInput {
 #[derive(SimpleObject)]
 pub struct BulkNoticePayload {
     pub batch: Option<BulkNoticeProgress>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

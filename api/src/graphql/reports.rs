@@ -63,13 +63,22 @@ impl Report {
         self.0.title
     }
 
+    #[graphql(complexity = "super::cost::list(domain::limits::REPORT_COLUMNS, child_complexity)")]
     async fn columns(&self) -> Vec<&str> {
         self.0.columns.clone()
     }
 
-    /// `[{"month": "2027-01", "applications": 12, …}, …]`
+    /// `[{"month": "2027-01", "applications": 12, …}, …]`: the first 500 rows; the CSV has
+    /// them all.
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::REPORT_ROWS, domain::limits::REPORT_COLUMNS)"
+    )]
     async fn records(&self) -> Json<serde_json::Value> {
-        Json(self.0.records())
+        let mut records = self.0.records();
+        if let serde_json::Value::Array(rows) = &mut records {
+            rows.truncate(domain::limits::REPORT_ROWS);
+        }
+        Json(records)
     }
 
     /// Where to download it as CSV (with your bearer token).
@@ -127,6 +136,9 @@ impl BusinessPlan {
         self.0.first_year
     }
 
+    #[graphql(
+        complexity = "super::cost::list(domain::limits::BUSINESS_PLAN_YEARS, child_complexity)"
+    )]
     async fn years(&self) -> Vec<BusinessPlanYear> {
         self.0.years.iter().cloned().map(BusinessPlanYear).collect()
     }
@@ -237,6 +249,7 @@ impl From<BusinessPlanInput> for PlanInputs {
 #[derive(SimpleObject)]
 pub struct BusinessPlanPayload {
     pub plan: Option<BusinessPlan>,
+    #[graphql(complexity = "super::cost::list(super::cost::USER_ERRORS, child_complexity)")]
     pub user_errors: Vec<UserError>,
 }
 

@@ -65,6 +65,7 @@ pub const TABLES: &[&str] = &[
     "car_share_grant_set",
     "car_access_log",
     "business_plan",
+    "unknown_login_failure",
 ];
 
 /// The password hash every generated account carries (nobody signs in with it; the

@@ -1,5 +1,6 @@
 //! The programme's rules as pure functions: no I/O, no clock, table-tested beside the code.
 
+pub mod access;
 pub mod assignment;
 pub mod business_plan;
 pub mod certification;

@@ -9,11 +9,11 @@ use crate::error::{DomainError, DomainResult, Violation};
 use crate::outbox::{self, Email};
 use crate::rules::email_address::EmailAddress;
 use crate::rules::password::check_new_password;
-use crate::security::{self, hash_token, issue_token};
+use crate::security::{hash_token, issue_token};
 use chrono::{DateTime, Duration, Utc};
 use entity::account_role::{self, Role};
 use entity::account_token::{self, TokenPurpose};
-use entity::{account, login_failure, session};
+use entity::{account, login_failure, session, unknown_login_failure};
 use sea_orm::ActiveValue::{Set, Unchanged};
 use sea_orm::ExprTrait as _;
 use sea_orm::sea_query::OnConflict;
@@ -50,6 +50,7 @@ fn snapshot(a: &account::Model) -> serde_json::Value {
 }
 
 fn display_name(raw: &str) -> Result<String, Violation> {
+    crate::rules::text::no_control("displayName", "The name", raw)?;
     let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
         return Err(
@@ -153,16 +154,20 @@ pub async fn register(ctx: &Context, actor: &Actor, input: Registration) -> Doma
     let name = display_name(&input.display_name)
         .map_err(|v| problems.push(v))
         .ok();
-    if let Err(v) = check_new_password(&input.password, ctx.config.accounts.password_min_length) {
+    if let Err(v) = check_password(
+        ctx,
+        &input.password,
+        &[input.email.as_str(), input.display_name.as_str()],
+    )
+    .await?
+    {
         problems.push(v);
     }
     let (Some(email), Some(name), true) = (email, name, problems.is_empty()) else {
         return Err(DomainError::Invalid(problems));
     };
     // Hash before looking the address up, so both answers take the same time.
-    let password_hash = security::hash_password(input.password)
-        .await
-        .map_err(DomainError::internal)?;
+    let password_hash = ctx.passwords().hash(input.password).await?;
     let now = ctx.now();
     let txn = ctx.begin_write().await?;
     if let Some(existing) = find_by_email(&txn, &email).await? {
@@ -197,7 +202,22 @@ pub async fn register(ctx: &Context, actor: &Actor, input: Registration) -> Doma
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await;
+    let created = match created {
+        Ok(created) => created,
+        // A registration for the same address committed between our lookup and insert:
+        // the same answer as for an existing account, which that one now is.
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            txn.rollback().await?;
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     send_token_email(&txn, ctx, &created, TokenPurpose::VerifyEmail).await?;
     AuditEntry::new("account.register", "account", created.id)
         .after(snapshot(&created))
@@ -217,7 +237,7 @@ pub async fn resend_verification(ctx: &Context, actor: &Actor, email: &str) -> D
         return Ok(());
     };
     if account.email_verified_at.is_some()
-        || recently_issued(&txn, ctx, &account, TokenPurpose::VerifyEmail).await?
+        || !may_send_token_email(&txn, ctx, &account, TokenPurpose::VerifyEmail).await?
     {
         return Ok(());
     }
@@ -230,21 +250,75 @@ pub async fn resend_verification(ctx: &Context, actor: &Actor, email: &str) -> D
     Ok(())
 }
 
-/// A token of this purpose issued in the last minute: a second request in that minute is
-/// ignored, so a script cannot flood someone's inbox.
-async fn recently_issued<C: ConnectionTrait>(
+/// Whether another verification or reset email may go to this account now: none of the
+/// same purpose in the last minute (a double click), and fewer than
+/// `max_token_emails_per_hour` of either in the last hour, so that a script cannot flood
+/// someone's inbox. A request refused here is answered like one that was sent, so the
+/// bound tells nothing about the account.
+async fn may_send_token_email<C: ConnectionTrait>(
     db: &C,
     ctx: &Context,
     account: &account::Model,
     purpose: TokenPurpose,
 ) -> DomainResult<bool> {
-    let recent = account_token::Entity::find()
+    let now = ctx.now();
+    let this_minute = account_token::Entity::find()
         .filter(account_token::Column::AccountId.eq(account.id))
         .filter(account_token::Column::Purpose.eq(purpose))
-        .filter(account_token::Column::CreatedAt.gt(ctx.now() - Duration::minutes(1)))
+        .filter(account_token::Column::CreatedAt.gt(now - Duration::minutes(1)))
         .count(db)
         .await?;
-    Ok(recent > 0)
+    if this_minute > 0 {
+        return Ok(false);
+    }
+    let this_hour = account_token::Entity::find()
+        .filter(account_token::Column::AccountId.eq(account.id))
+        .filter(account_token::Column::CreatedAt.gt(now - Duration::hours(1)))
+        .count(db)
+        .await?;
+    Ok(this_hour < ctx.config.accounts.max_token_emails_per_hour)
+}
+
+/// Ends every reset link still outstanding for an account whose password has just been
+/// set: a link mailed earlier (perhaps to someone who has since lost the mailbox, or read
+/// by whoever the owner is locking out) must not undo the change.
+async fn invalidate_reset_tokens<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    account_token::Entity::update_many()
+        .col_expr(
+            account_token::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(account_token::Column::AccountId.eq(account_id))
+        .filter(account_token::Column::Purpose.eq(TokenPurpose::ResetPassword))
+        .filter(account_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Checks a new password against the policy, about the person's own `about` (email,
+/// name). It runs under the hashing bound: estimating how guessable a long password is
+/// costs milliseconds of CPU, which belongs neither on the async runtime nor unbounded.
+/// The outer error is the server's, the inner one the password's.
+async fn check_password(
+    ctx: &Context,
+    password: &str,
+    about: &[&str],
+) -> DomainResult<Result<(), Violation>> {
+    let password = password.to_owned();
+    let about: Vec<String> = about.iter().map(|s| (*s).to_owned()).collect();
+    let min_chars = ctx.config.accounts.password_min_length;
+    Ok(ctx
+        .passwords()
+        .run(move || {
+            let about: Vec<&str> = about.iter().map(String::as_str).collect();
+            Ok(check_new_password(&password, min_chars, &about))
+        })
+        .await?)
 }
 
 /// Consumes a one-time token: it must exist, have the right purpose, be unused and
@@ -329,29 +403,22 @@ fn bad_credentials() -> DomainError {
 /// Each attempt on an existing account is first recorded as a failure and committed, then
 /// counted; only then is the password checked, and a success deletes its record. So at most
 /// `max_failed_logins_per_hour` passwords are ever checked per account per hour, however
-/// the attempts arrive (aliases, parallel requests). An unknown email is checked against
-/// a dummy hash so that it takes as long as a known one.
+/// the attempts arrive (aliases, parallel requests). An address with no account goes
+/// through the same steps, counted by a hash of the address and checked against a dummy
+/// hash, so neither its answers nor their timing show that it has none.
 pub async fn log_in(ctx: &Context, email: &str, password: &str) -> DomainResult<SignedIn> {
     let password = password.to_owned();
-    let Ok(email) = EmailAddress::parse(email) else {
-        let dummy = ctx
-            .dummy_password_hash()
-            .await
-            .map_err(DomainError::internal)?;
-        security::verify_password(password, dummy.to_owned())
-            .await
-            .map_err(DomainError::internal)?;
-        return Err(bad_credentials());
+    let address = EmailAddress::parse(email).ok();
+    let account = match &address {
+        Some(address) => find_by_email(&ctx.db, address).await?,
+        None => None,
     };
-    let Some(account) = find_by_email(&ctx.db, &email).await? else {
-        let dummy = ctx
-            .dummy_password_hash()
-            .await
-            .map_err(DomainError::internal)?;
-        security::verify_password(password, dummy.to_owned())
-            .await
-            .map_err(DomainError::internal)?;
-        return Err(bad_credentials());
+    let Some(account) = account else {
+        let normalised = match &address {
+            Some(address) => address.as_str().to_owned(),
+            None => email.trim().to_lowercase(),
+        };
+        return log_in_unknown(ctx, &normalised, password).await;
     };
     let now = ctx.now();
     let attempt = {
@@ -377,9 +444,10 @@ pub async fn log_in(ctx: &Context, email: &str, password: &str) -> DomainResult<
     if recent > ctx.config.accounts.max_failed_logins_per_hour {
         return Err(DomainError::RateLimited);
     }
-    let matches = security::verify_password(password, account.password_hash.clone())
-        .await
-        .map_err(DomainError::internal)?;
+    let matches = ctx
+        .passwords()
+        .verify(password, account.password_hash.clone())
+        .await?;
     if !matches {
         return Err(bad_credentials());
     }
@@ -405,6 +473,39 @@ pub async fn log_in(ctx: &Context, email: &str, password: &str) -> DomainResult<
         .await?;
     txn.commit().await?;
     Ok(signed_in)
+}
+
+/// [`log_in`] for an address with no account: recorded, counted and checked as for an
+/// account, and always refused.
+async fn log_in_unknown(
+    ctx: &Context,
+    normalised: &str,
+    password: String,
+) -> DomainResult<SignedIn> {
+    let now = ctx.now();
+    let email_hash = hash_token(normalised);
+    {
+        let txn = ctx.begin_write().await?;
+        unknown_login_failure::ActiveModel {
+            email_hash: Set(email_hash.clone()),
+            at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+    }
+    let recent = unknown_login_failure::Entity::find()
+        .filter(unknown_login_failure::Column::EmailHash.eq(email_hash))
+        .filter(unknown_login_failure::Column::At.gt(now - Duration::hours(1)))
+        .count(&ctx.db)
+        .await?;
+    if recent > ctx.config.accounts.max_failed_logins_per_hour {
+        return Err(DomainError::RateLimited);
+    }
+    let dummy = ctx.dummy_password_hash().await?.to_owned();
+    ctx.passwords().verify(password, dummy).await?;
+    Err(bad_credentials())
 }
 
 async fn open_session<C: ConnectionTrait>(
@@ -562,7 +663,7 @@ pub async fn request_password_reset(ctx: &Context, actor: &Actor, email: &str) -
     let Some(account) = find_by_email(&txn, &email).await? else {
         return Ok(());
     };
-    if recently_issued(&txn, ctx, &account, TokenPurpose::ResetPassword).await? {
+    if !may_send_token_email(&txn, ctx, &account, TokenPurpose::ResetPassword).await? {
         return Ok(());
     }
     send_token_email(&txn, ctx, &account, TokenPurpose::ResetPassword).await?;
@@ -594,6 +695,7 @@ async fn set_password<C: ConnectionTrait>(
     }
     let updated = active.update(db).await?;
     revoke_all_sessions(db, updated.id, now).await?;
+    invalidate_reset_tokens(db, updated.id, now).await?;
     outbox::queue_email(
         db,
         now,
@@ -624,11 +726,28 @@ pub async fn reset_password(
     token: &str,
     new_password: String,
 ) -> DomainResult<()> {
-    check_new_password(&new_password, ctx.config.accounts.password_min_length)
+    // The link's account, if any, only to judge the password against its email and name;
+    // the token is checked for real, and used up, in the transaction below.
+    let holder = match account_token::Entity::find()
+        .filter(account_token::Column::TokenHash.eq(hash_token(token.trim())))
+        .one(&ctx.db)
+        .await?
+    {
+        Some(t) => {
+            account::Entity::find_by_id(t.account_id)
+                .one(&ctx.db)
+                .await?
+        }
+        None => None,
+    };
+    let about = holder
+        .as_ref()
+        .map(|a| vec![a.email.as_str(), a.display_name.as_str()])
+        .unwrap_or_default();
+    check_password(ctx, &new_password, &about)
+        .await?
         .map_err(|v| v.on("newPassword"))?;
-    let password_hash = security::hash_password(new_password)
-        .await
-        .map_err(DomainError::internal)?;
+    let password_hash = ctx.passwords().hash(new_password).await?;
     let txn = ctx.begin_write().await?;
     let token = consume_token(&txn, ctx, token, TokenPurpose::ResetPassword).await?;
     let account = account::Entity::find_by_id(token.account_id)
@@ -659,24 +778,28 @@ pub async fn change_password(
     new_password: String,
 ) -> DomainResult<SignedIn> {
     let viewer = actor.viewer()?;
-    check_new_password(&new_password, ctx.config.accounts.password_min_length)
-        .map_err(|v| v.on("newPassword"))?;
     let account = account::Entity::find_by_id(viewer.account_id)
         .one(&ctx.db)
         .await?
         .ok_or(DomainError::NotFound("account"))?;
-    let matches = security::verify_password(current_password, account.password_hash.clone())
-        .await
-        .map_err(DomainError::internal)?;
+    check_password(
+        ctx,
+        &new_password,
+        &[account.email.as_str(), account.display_name.as_str()],
+    )
+    .await?
+    .map_err(|v| v.on("newPassword"))?;
+    let matches = ctx
+        .passwords()
+        .verify(current_password, account.password_hash.clone())
+        .await?;
     if !matches {
         return Err(DomainError::invalid(
             Violation::new("INVALID_CREDENTIALS", "The current password is not right.")
                 .on("currentPassword"),
         ));
     }
-    let password_hash = security::hash_password(new_password)
-        .await
-        .map_err(DomainError::internal)?;
+    let password_hash = ctx.passwords().hash(new_password).await?;
     let txn = ctx.begin_write().await?;
     let updated = set_password(
         &txn,
@@ -807,10 +930,8 @@ pub async fn create_officer(
 ) -> DomainResult<account::Model> {
     let email = EmailAddress::parse(email)?;
     let name = display_name(display_name_raw)?;
-    check_new_password(&password, ctx.config.accounts.password_min_length)?;
-    let password_hash = security::hash_password(password)
-        .await
-        .map_err(DomainError::internal)?;
+    check_password(ctx, &password, &[email.as_str(), name.as_str()]).await??;
+    let password_hash = ctx.passwords().hash(password).await?;
     let now = ctx.now();
     let actor = Actor::System;
     let txn = ctx.begin_write().await?;
@@ -824,6 +945,7 @@ pub async fn create_officer(
             active.updated_at = Set(now);
             let updated = active.update(&txn).await?;
             revoke_all_sessions(&txn, updated.id, now).await?;
+            invalidate_reset_tokens(&txn, updated.id, now).await?;
             AuditEntry::new("account.make_officer", "account", updated.id)
                 .before(before)
                 .after(snapshot(&updated))

@@ -7,11 +7,12 @@ use crate::context::Context;
 use crate::emails::EmailTemplate;
 use crate::error::{DomainError, DomainResult, Violation};
 use crate::outbox::{self, Email};
+use crate::rules::access;
 use crate::rules::eligibility::{self, Outcome};
 use crate::rules::email_address::EmailAddress;
 use crate::rules::fees::{candidate_fee, dollars};
 use crate::rules::periods::add_years;
-use crate::rules::text::{Problems, normalised_key, required};
+use crate::rules::text::{Problems, no_control, normalised_key, required, single_line};
 use crate::security::readable_code;
 use crate::services::accounts;
 use chrono::NaiveDate;
@@ -113,18 +114,18 @@ async fn load<C: ConnectionTrait>(db: &C, id: i64) -> DomainResult<application::
         .ok_or(DomainError::NotFound("application"))
 }
 
-/// The application, if the caller may see it: its applicant, or staff.
+/// The application, if the caller may see it (see [`access::application_view`]); anyone
+/// else is told it does not exist.
 async fn visible<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     id: i64,
 ) -> DomainResult<application::Model> {
+    actor.require_signed_in()?;
     let a = load(db, id).await?;
-    match actor {
-        Actor::System => Ok(a),
-        Actor::Anonymous => Err(DomainError::Unauthenticated),
-        Actor::Account(v) if v.account_id == a.account_id || v.is_staff() => Ok(a),
-        Actor::Account(_) => Err(DomainError::NotFound("application")),
+    match access::application_view(actor, &a) {
+        Some(_) => Ok(a),
+        None => Err(DomainError::NotFound("application")),
     }
 }
 
@@ -171,6 +172,55 @@ async fn paid<C: ConnectionTrait>(db: &C, application_id: i64) -> DomainResult<i
 /// Checks what can be checked of a draft: formats, dates and numbers. Completeness is
 /// checked on submission.
 fn check_draft(input: &ApplicationInput, today: NaiveDate, p: &mut Problems) {
+    fn or_blank(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or_default()
+    }
+    for (field, label, value) in [
+        ("givenName", "Your given name", input.given_name.as_str()),
+        ("familyName", "Your family name", input.family_name.as_str()),
+        ("phone", "Your phone number", or_blank(&input.phone)),
+        ("addressLine1", "Your address", input.address_line1.as_str()),
+        (
+            "addressLine2",
+            "Your address",
+            or_blank(&input.address_line2),
+        ),
+        ("city", "Your city", input.city.as_str()),
+        ("state", "Your state", input.state.as_str()),
+        ("postalCode", "Your postal code", input.postal_code.as_str()),
+        ("country", "Your country", or_blank(&input.country)),
+        (
+            "employerName",
+            "Your employer's name",
+            or_blank(&input.employer_name),
+        ),
+        (
+            "alaMemberNumber",
+            "Your ALA member number",
+            or_blank(&input.ala_member_number),
+        ),
+        (
+            "stateLibraryName",
+            "The state library's name",
+            or_blank(&input.state_library_name),
+        ),
+    ] {
+        p.take(no_control(field, label, value));
+    }
+    for (i, w) in input.work.iter().enumerate() {
+        p.take(no_control(
+            &format!("work.{i}.positionTitle"),
+            "The position title",
+            or_blank(&w.position_title),
+        ));
+    }
+    for (i, e) in input.education.iter().enumerate() {
+        p.take(no_control(
+            &format!("education.{i}.institution"),
+            "The institution",
+            or_blank(&e.institution),
+        ));
+    }
     if let Some(e) = &input.email {
         p.take(EmailAddress::parse(e).map_err(|v| v.on("email")));
     }
@@ -183,7 +233,7 @@ fn check_draft(input: &ApplicationInput, today: NaiveDate, p: &mut Problems) {
         }
     }
     for (i, w) in input.work.iter().enumerate() {
-        p.take(required(
+        p.take(single_line(
             &format!("work.{i}.libraryName"),
             "The library's name",
             &w.library_name,
@@ -480,7 +530,7 @@ pub async fn submit(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<Appli
         ("state", "Your state", &app.state),
         ("postalCode", "Your postal code", &app.postal_code),
     ] {
-        p.take(required(field, label, value, 300));
+        p.take(single_line(field, label, value, 300));
     }
     if d.work.is_empty() {
         p.push(

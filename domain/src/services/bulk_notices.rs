@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::emails::EmailTemplate;
 use crate::error::{DomainError, DomainResult, Violation};
 use crate::outbox::{self, Task};
-use crate::rules::text::optional;
+use crate::rules::text::{optional, single_line_optional};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::bulk_notice_batch::{self, BatchKind, BatchStatus};
 use entity::certificate::{self, CertificateStatus};
@@ -95,7 +95,7 @@ pub async fn create(
             Violation::new("EMPTY_RANGE", "The range ends before it starts.").on("expiringTo"),
         ));
     }
-    let key = optional(
+    let key = single_line_optional(
         "idempotencyKey",
         "The idempotency key",
         idempotency_key.as_deref(),

@@ -24,6 +24,7 @@ pub async fn visible<C: ConnectionTrait>(
     actor: &Actor,
     id: i64,
 ) -> DomainResult<candidacy::Model> {
+    actor.require_signed_in()?;
     let c = candidacy::Entity::find_by_id(id)
         .one(db)
         .await?

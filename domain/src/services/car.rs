@@ -12,7 +12,7 @@ use crate::emails::EmailTemplate;
 use crate::error::{DomainError, DomainResult, Violation};
 use crate::outbox::{self, Email};
 use crate::rules::email_address::EmailAddress;
-use crate::rules::text::required;
+use crate::rules::text::single_line;
 use crate::security::{hash_token, issue_token};
 use crate::services::{catalogue, evidence};
 use chrono::{DateTime, Utc};
@@ -73,7 +73,7 @@ pub async fn create_grant(
     input: GrantInput,
 ) -> DomainResult<CreatedGrant> {
     let viewer = actor.viewer()?.clone();
-    let name = required(
+    let name = single_line(
         "granteeName",
         "The name of who you share with",
         &input.grantee_name,

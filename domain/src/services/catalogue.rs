@@ -67,7 +67,27 @@ pub async fn load(ctx: &Context) -> DomainResult<Catalogue> {
             .sets
             .push(Arc::new(SetEntry { set, competencies }));
     }
+    within_limits(&catalogue)?;
     Ok(catalogue)
+}
+
+/// Queries are priced by these bounds before they run, so a catalogue beyond them (a later
+/// migration) must raise them rather than be served under-priced.
+fn within_limits(catalogue: &Catalogue) -> DomainResult<()> {
+    use crate::limits::{CATALOGUE_TEXT_CHARS, COMPETENCIES_PER_SET, COMPETENCY_SETS};
+    let long = |t: &str| t.chars().count() > CATALOGUE_TEXT_CHARS;
+    let over = catalogue.sets.len() > COMPETENCY_SETS
+        || catalogue.sets.iter().any(|s| {
+            s.competencies.len() > COMPETENCIES_PER_SET
+                || long(&s.set.description)
+                || s.competencies.iter().any(|c| long(&c.text))
+        });
+    if over {
+        return Err(crate::DomainError::bug(
+            "the catalogue exceeds domain::limits",
+        ));
+    }
+    Ok(())
 }
 
 /// The catalogue, read at first use and kept for the life of the process.

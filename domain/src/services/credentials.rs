@@ -38,6 +38,7 @@ fn status_of(
 
 /// The credential of a certificate's current period, signed. The holder or staff.
 pub async fn export(ctx: &Context, actor: &Actor, certificate_id: i64) -> DomainResult<Value> {
+    actor.require_signed_in()?;
     let cert = certificate::Entity::find_by_id(certificate_id)
         .one(&ctx.db)
         .await?

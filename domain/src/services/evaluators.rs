@@ -7,7 +7,7 @@ use crate::audit::AuditEntry;
 use crate::context::Context;
 use crate::error::{DomainError, DomainResult, Violation};
 use crate::rules::email_address::EmailAddress;
-use crate::rules::text::{Problems, normalised_key, optional, required};
+use crate::rules::text::{Problems, normalised_key, required, single_line, single_line_optional};
 use crate::services::{accounts, assignment, catalogue};
 use chrono::NaiveDate;
 use entity::account_role::Role;
@@ -116,19 +116,19 @@ pub async fn apply(
         &input.qualifications,
         10_000,
     ));
-    let employer = p.take(required(
+    let employer = p.take(single_line(
         "employer",
         "Your employer or institution",
         &input.employer,
         200,
     ));
-    let institution = p.take(optional(
+    let institution = p.take(single_line_optional(
         "institution",
         "Your institution",
         input.institution.as_deref(),
         200,
     ));
-    let state = p.take(required("state", "Your state", &input.state, 50));
+    let state = p.take(single_line("state", "Your state", &input.state, 50));
     if input.set_codes.is_empty() {
         p.push(
             Violation::new("REQUIRED", "Name at least one competency set you know.").on("setCodes"),
@@ -345,12 +345,10 @@ pub struct Settings {
     pub capacity: Option<i32>,
     /// Not available for new reviews until this day; `Some(None)` clears a pause.
     pub paused_until: Option<Option<NaiveDate>>,
-    /// Replaces the expertise.
-    pub set_codes: Option<Vec<String>>,
 }
 
-/// Changes an evaluator's capacity, availability or expertise: the evaluator themself, or
-/// staff and the CRC.
+/// Changes an evaluator's capacity or availability: the evaluator themself, or staff and
+/// the CRC. Expertise is not a setting: the CRC grants it ([`set_expertise`]).
 pub async fn configure(
     ctx: &Context,
     actor: &Actor,
@@ -368,16 +366,7 @@ pub async fn configure(
             .on("capacity"),
         ));
     }
-    let sets = match &settings.set_codes {
-        Some(codes) if codes.is_empty() => {
-            return Err(DomainError::invalid(
-                Violation::new("REQUIRED", "Keep at least one set of expertise.").on("setCodes"),
-            ));
-        }
-        Some(codes) => Some(set_ids(ctx, codes).await?),
-        None => None,
-    };
-    let detail = update(ctx, actor, id, "evaluator.configure", |am| {
+    update(ctx, actor, id, "evaluator.configure", |am| {
         if let Some(c) = settings.capacity {
             am.capacity = Set(c);
         }
@@ -386,20 +375,50 @@ pub async fn configure(
         }
         Ok(())
     })
-    .await?;
-    match sets {
-        None => Ok(detail),
-        Some(sets) => {
-            let txn = ctx.begin_write().await?;
-            replace_expertise(&txn, id, &sets).await?;
-            assignment::request_run(&txn, ctx, "evaluator expertise changed").await?;
-            txn.commit().await?;
-            Ok(EvaluatorDetail {
-                evaluator: detail.evaluator,
-                set_ids: sets,
-            })
-        }
+    .await
+}
+
+/// Replaces the sets an evaluator may assess. The CRC (or an officer): expertise decides
+/// which candidates' portfolios an evaluator reads, so it is granted, never claimed. The
+/// sets named when applying stand only once the CRC accepts the application.
+pub async fn set_expertise(
+    ctx: &Context,
+    actor: &Actor,
+    id: i64,
+    codes: &[String],
+) -> DomainResult<EvaluatorDetail> {
+    let viewer = actor.viewer()?.clone();
+    if !selects_evaluators(&viewer) {
+        return Err(DomainError::forbidden(
+            "The CRC decides which sets an evaluator assesses.",
+        ));
     }
+    if codes.is_empty() {
+        return Err(DomainError::invalid(
+            Violation::new("REQUIRED", "Keep at least one set of expertise.").on("setCodes"),
+        ));
+    }
+    let sets = set_ids(ctx, codes).await?;
+    let now = ctx.now();
+    let txn = ctx.begin_write().await?;
+    let e = evaluator::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("evaluator"))?;
+    let before = expertise(&txn, id).await?;
+    replace_expertise(&txn, id, &sets).await?;
+    AuditEntry::new("evaluator.set_expertise", "evaluator", id)
+        .before(json!({ "sets": before }))
+        .after(json!({ "sets": sets }))
+        .write(&txn, actor, now)
+        .await?;
+    assignment::request_run(&txn, ctx, "evaluator expertise changed").await?;
+    txn.commit().await?;
+    ctx.outbox_written();
+    Ok(EvaluatorDetail {
+        evaluator: e,
+        set_ids: sets,
+    })
 }
 
 /// Applies `change` to an evaluator the caller may manage, audits it, and queues an
@@ -485,7 +504,7 @@ pub async fn declare_conflict(
             )
         }
         DeclaredConflict::Institution { name } => {
-            let name = required("institution", "The institution", &name, 200)?;
+            let name = single_line("institution", "The institution", &name, 200)?;
             let key = normalised_key(&name);
             (None, Some(name), Some(key), None)
         }

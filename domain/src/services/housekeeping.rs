@@ -4,7 +4,7 @@
 use crate::context::Context;
 use crate::error::DomainResult;
 use chrono::Duration;
-use entity::{account_token, login_failure, session};
+use entity::{account_token, login_failure, session, unknown_login_failure};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// What one housekeeping pass removed.
@@ -34,7 +34,12 @@ pub async fn sweep(ctx: &Context) -> DomainResult<Swept> {
         .filter(login_failure::Column::At.lt(cutoff))
         .exec(&ctx.db)
         .await?
-        .rows_affected;
+        .rows_affected
+        + unknown_login_failure::Entity::delete_many()
+            .filter(unknown_login_failure::Column::At.lt(cutoff))
+            .exec(&ctx.db)
+            .await?
+            .rows_affected;
     Ok(Swept {
         sessions,
         tokens,

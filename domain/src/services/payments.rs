@@ -7,7 +7,7 @@ use crate::emails::EmailTemplate;
 use crate::error::{DomainError, DomainResult, Violation};
 use crate::outbox::{self, Email};
 use crate::rules::fees::dollars;
-use crate::rules::text::optional;
+use crate::rules::text::single_line_optional;
 use crate::services::{applications, courses, renewals};
 use chrono::NaiveDate;
 use entity::application::ApplicationStatus;
@@ -58,7 +58,7 @@ pub async fn record(
             Violation::new("FUTURE_DATE", "A payment cannot be dated in the future.").on("paidOn"),
         ));
     }
-    let reference = optional(
+    let reference = single_line_optional(
         "reference",
         "The reference",
         input.reference.as_deref(),

@@ -5,7 +5,8 @@ use crate::actor::Actor;
 use crate::audit::AuditEntry;
 use crate::context::Context;
 use crate::error::{DomainError, DomainResult, Violation};
-use crate::rules::text::{join_numbers, optional, required};
+use crate::limits;
+use crate::rules::text::{join_numbers, optional, required, single_line};
 use crate::services::{assignment, catalogue, documents, evidence};
 use entity::candidacy::{self, CandidacyStatus};
 use entity::document::{self, DocumentPurpose};
@@ -257,8 +258,18 @@ pub async fn save_narrative(
     portfolio_id: i64,
     input: NarrativeInput,
 ) -> DomainResult<PortfolioDetail> {
-    let title = required("title", "The narrative's title", &input.title, 300)?;
-    let body = required("body", "The narrative", &input.body, 100_000)?;
+    let title = single_line(
+        "title",
+        "The narrative's title",
+        &input.title,
+        limits::NARRATIVE_TITLE_CHARS,
+    )?;
+    let body = required(
+        "body",
+        "The narrative",
+        &input.body,
+        limits::NARRATIVE_BODY_CHARS,
+    )?;
     let cat = catalogue::get(ctx).await?;
     let now = ctx.now();
     let txn = ctx.begin_write().await?;
@@ -299,11 +310,20 @@ pub async fn save_narrative(
             am.update(&txn).await?
         }
         None => {
-            let position = portfolio_narrative::Entity::find()
+            let existing = portfolio_narrative::Entity::find()
                 .filter(portfolio_narrative::Column::PortfolioId.eq(p.id))
                 .count(&txn)
-                .await? as i32
-                + 1;
+                .await?;
+            if existing >= limits::NARRATIVES_PER_PORTFOLIO as u64 {
+                return Err(DomainError::invalid(Violation::new(
+                    "TOO_MANY_NARRATIVES",
+                    format!(
+                        "A portfolio holds at most {} narratives; edit or remove one.",
+                        limits::NARRATIVES_PER_PORTFOLIO
+                    ),
+                )));
+            }
+            let position = existing as i32 + 1;
             portfolio_narrative::ActiveModel {
                 portfolio_id: Set(p.id),
                 title: Set(title),
@@ -408,6 +428,22 @@ pub async fn attach_document(
         .one(&txn)
         .await?;
     if exists.is_none() {
+        let attached = portfolio_document::Entity::find()
+            .filter(portfolio_document::Column::PortfolioId.eq(p.id))
+            .count(&txn)
+            .await?;
+        if attached >= limits::DOCUMENTS_PER_PORTFOLIO as u64 {
+            return Err(DomainError::invalid(
+                Violation::new(
+                    "TOO_MANY_DOCUMENTS",
+                    format!(
+                        "A portfolio holds at most {} documents; detach one first.",
+                        limits::DOCUMENTS_PER_PORTFOLIO
+                    ),
+                )
+                .on("documentId"),
+            ));
+        }
         portfolio_document::ActiveModel {
             portfolio_id: Set(p.id),
             document_id: Set(doc.id),

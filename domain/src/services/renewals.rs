@@ -13,7 +13,7 @@ use crate::error::{DomainError, DomainResult, Violation};
 use crate::outbox::{self, Email};
 use crate::rules::fees::dollars;
 use crate::rules::periods::{add_years, days_between, due_threshold};
-use crate::rules::text::{Problems, optional, required};
+use crate::rules::text::{Problems, optional, required, single_line, single_line_optional};
 use crate::services::{achievements, certificates, documents};
 use chrono::NaiveDate;
 use entity::certificate::{self, CertificateStatus};
@@ -101,13 +101,13 @@ pub async fn apply(
     let mut contact = 0i32;
     let mut technology = 0i32;
     for (i, a) in activities.iter().enumerate() {
-        p.take(required(
+        p.take(single_line(
             &format!("activities.{i}.title"),
             "The activity",
             &a.title,
             300,
         ));
-        p.take(optional(
+        p.take(single_line_optional(
             &format!("activities.{i}.providerName"),
             "The provider",
             a.provider_name.as_deref(),
@@ -519,6 +519,7 @@ pub async fn of_certificate(
     actor: &Actor,
     certificate_id: i64,
 ) -> DomainResult<Vec<RenewalDetail>> {
+    actor.require_signed_in()?;
     let cert = certificate::Entity::find_by_id(certificate_id)
         .one(&ctx.db)
         .await?

@@ -37,7 +37,7 @@ pub enum Cell {
 impl Cell {
     fn csv(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => defuse_formula(s),
             Cell::Int(n) => n.to_string(),
             Cell::Cents(c) => format!(
                 "{}{}.{:02}",
@@ -48,6 +48,17 @@ impl Cell {
             Cell::Num(x) => format!("{x:.2}"),
             Cell::Empty => String::new(),
         }
+    }
+}
+
+/// Text a spreadsheet would read as a formula gets a leading `'`, which makes it plain text
+/// (OWASP's advice on CSV injection). Only text cells: numbers the system computes are
+/// typed cells, written as they are, so a negative amount stays a number.
+fn defuse_formula(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
     }
 }
 
@@ -705,6 +716,43 @@ mod tests {
         assert_eq!(
             t.to_csv(),
             "a,b\r\n\"x, \"\"y\"\"\",107000.00\r\n,-0.05\r\n"
+        );
+    }
+
+    #[test]
+    fn csv_text_that_a_spreadsheet_would_run_is_made_plain_text() {
+        let t = Table {
+            name: "t",
+            title: "t",
+            columns: vec!["name", "amount", "n"],
+            rows: vec![
+                vec![
+                    Cell::Text("=HYPERLINK(\"http://evil.example\",\"x\")".into()),
+                    Cell::Cents(-5),
+                    Cell::Int(-3),
+                ],
+                vec![Cell::Text("+1".into()), Cell::Num(-1.5), Cell::Empty],
+                vec![Cell::Text("-2+3".into()), Cell::Empty, Cell::Empty],
+                vec![Cell::Text("@SUM(A1)".into()), Cell::Empty, Cell::Empty],
+                vec![Cell::Text("\t=1".into()), Cell::Empty, Cell::Empty],
+                vec![Cell::Text("\r=1".into()), Cell::Empty, Cell::Empty],
+                vec![
+                    Cell::Text("Ada = Lovelace".into()),
+                    Cell::Empty,
+                    Cell::Empty,
+                ],
+            ],
+        };
+        assert_eq!(
+            t.to_csv(),
+            "name,amount,n\r\n\
+             \"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",-0.05,-3\r\n\
+             '+1,-1.50,\r\n\
+             '-2+3,,\r\n\
+             '@SUM(A1),,\r\n\
+             '\t=1,,\r\n\
+             \"'\r=1\",,\r\n\
+             Ada = Lovelace,,\r\n"
         );
     }
 

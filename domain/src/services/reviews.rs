@@ -488,6 +488,34 @@ pub async fn submit_assessment(
             Violation::new("INCOMPLETE_ASSESSMENT", why).on("competencies"),
         ));
     }
+    if input.recommended_course_ids.len() > crate::limits::RECOMMENDED_COURSES {
+        return Err(DomainError::invalid(
+            Violation::new(
+                "TOO_MANY_COURSES",
+                format!(
+                    "Recommend at most {} courses.",
+                    crate::limits::RECOMMENDED_COURSES
+                ),
+            )
+            .on("recommendedCourseIds"),
+        ));
+    }
+    if let Some(i) = input
+        .competencies
+        .iter()
+        .position(|c| c.comment.trim().chars().count() > crate::limits::COMPETENCY_COMMENT_CHARS)
+    {
+        return Err(DomainError::invalid(
+            Violation::new(
+                "TOO_LONG",
+                format!(
+                    "A comment must be at most {} characters.",
+                    crate::limits::COMPETENCY_COMMENT_CHARS
+                ),
+            )
+            .on(format!("competencies.{i}.comment")),
+        ));
+    }
     for course_id in &input.recommended_course_ids {
         let c = entity::course::Entity::find_by_id(*course_id)
             .one(&txn)

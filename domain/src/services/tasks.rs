@@ -69,9 +69,30 @@ pub async fn mark_failed(
     worker: &str,
     error: &str,
 ) -> DomainResult<()> {
+    record_failure(ctx, task, worker, error, false).await
+}
+
+/// Records a failure that trying again would only repeat (the task panicked): failed for
+/// good, for staff to look at.
+pub async fn mark_failed_for_good(
+    ctx: &Context,
+    task: &background_task::Model,
+    worker: &str,
+    error: &str,
+) -> DomainResult<()> {
+    record_failure(ctx, task, worker, error, true).await
+}
+
+async fn record_failure(
+    ctx: &Context,
+    task: &background_task::Model,
+    worker: &str,
+    error: &str,
+    for_good: bool,
+) -> DomainResult<()> {
     let attempts = task.attempts + 1;
     let rules = &ctx.config.email;
-    let status = if attempts >= rules.max_attempts {
+    let status = if for_good || attempts >= rules.max_attempts {
         TaskStatus::Failed
     } else {
         TaskStatus::Pending

@@ -55,6 +55,8 @@ pub struct TestAppBuilder {
     worker: bool,
     introspection: bool,
     programme: Vec<String>,
+    edge: infra::settings::EdgeSettings,
+    password_hashing: (usize, usize),
 }
 
 impl TestAppBuilder {
@@ -68,6 +70,18 @@ impl TestAppBuilder {
     /// Turns GraphQL introspection (and GraphiQL) on or off.
     pub fn introspection(mut self, on: bool) -> Self {
         self.introspection = on;
+        self
+    }
+
+    /// Changes the HTTP edge's bounds from their production defaults.
+    pub fn edge(mut self, change: impl FnOnce(&mut infra::settings::EdgeSettings)) -> Self {
+        change(&mut self.edge);
+        self
+    }
+
+    /// Bounds password hashing to `slots` at once with `queue` more waiting.
+    pub fn password_hashing(mut self, slots: usize, queue: usize) -> Self {
+        self.password_hashing = (slots, queue);
         self
     }
 
@@ -125,7 +139,7 @@ impl TestAppBuilder {
             introspection: self.introspection,
             // The production defaults (see `Settings::from_env`).
             max_depth: 15,
-            max_complexity: 5000,
+            max_complexity: infra::settings::DEFAULT_MAX_COMPLEXITY,
             worker_name: format!("test-{name}-in-process"),
             mail_concurrency: 4,
             migrate_on_start: true,
@@ -135,6 +149,9 @@ impl TestAppBuilder {
             document_store_url: None,
             // Generated on first start under `<DATA_DIR>`, shared with worker processes.
             credential_signing_key: None,
+            password_hash_concurrency: self.password_hashing.0,
+            password_hash_queue: self.password_hashing.1,
+            edge: self.edge,
         };
         let clock = Arc::new(ShiftedClock::new());
         let role = if self.worker { Role::All } else { Role::Api };
@@ -190,6 +207,11 @@ impl TestApp {
             worker: true,
             introspection: true,
             programme: Vec::new(),
+            edge: infra::settings::EdgeSettings::default(),
+            password_hashing: (
+                domain::security::default_hash_slots(),
+                domain::security::DEFAULT_HASH_QUEUE,
+            ),
         }
     }
 

@@ -662,10 +662,10 @@ impl CountingApi {
         }
         let limits = api::graphql::Limits {
             max_depth: 15,
-            max_complexity: 5000,
+            max_complexity: infra::settings::DEFAULT_MAX_COMPLEXITY,
             introspection: true,
         };
-        let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+        let (shutdown, stop) = tokio::sync::watch::channel(false);
         if keep_sessions && infra::session_events::spawn(&services, stop.clone()).is_some() {
             let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
             while !services.sessions().is_listening() {
@@ -676,20 +676,16 @@ impl CountingApi {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
         }
-        let router = api::router(api::AppState::new(services.clone(), queue, limits));
+        let edge = api::edge::Edge::new(
+            infra::settings::EdgeSettings::default(),
+            "http://api.lsscp.test",
+            services.config.documents.max_bytes,
+        )
+        .unwrap();
+        let state = api::AppState::new(services.clone(), queue, limits, edge);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-            .unwrap();
-        });
+        let server = tokio::spawn(api::serve(listener, state, stop));
         Self {
             addr,
             services,

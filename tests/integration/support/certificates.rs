@@ -504,13 +504,33 @@ pub struct GraphqlWs {
     socket: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
+    /// The server's close frame (code and reason), once one arrived.
+    pub closed_with: Option<(u16, String)>,
 }
 
 impl GraphqlWs {
     /// Connects and authenticates with `token` in the `connection_init` payload; fails
     /// unless the server acknowledges.
     pub async fn connect(app: &TestApp, token: &str) -> Self {
-        let url = format!("ws://{}/graphql/ws", app.addr);
+        Self::connect_to(app.addr, token).await
+    }
+
+    /// [`GraphqlWs::connect`] to the API at `addr` (another process on the same data).
+    pub async fn connect_to(addr: std::net::SocketAddr, token: &str) -> Self {
+        let mut ws = Self::open(addr).await;
+        ws.send(json!({
+            "type": "connection_init",
+            "payload": { "Authorization": format!("Bearer {token}") },
+        }))
+        .await;
+        let ack = ws.next().await.expect("an answer to connection_init");
+        assert_eq!(ack["type"], json!("connection_ack"), "{ack}");
+        ws
+    }
+
+    /// Opens the socket and agrees on the protocol, sending nothing.
+    pub async fn open(addr: std::net::SocketAddr) -> Self {
+        let url = format!("ws://{addr}/graphql/ws");
         let mut request = url.into_client_request().unwrap();
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
@@ -524,22 +544,21 @@ impl GraphqlWs {
                 .and_then(|v| v.to_str().ok()),
             Some("graphql-transport-ws")
         );
-        let mut ws = Self { socket };
-        ws.send(json!({
-            "type": "connection_init",
-            "payload": { "Authorization": format!("Bearer {token}") },
-        }))
-        .await;
-        let ack = ws.next().await.expect("an answer to connection_init");
-        assert_eq!(ack["type"], json!("connection_ack"), "{ack}");
-        ws
+        Self {
+            socket,
+            closed_with: None,
+        }
     }
 
     async fn send(&mut self, message: Value) {
-        self.socket
-            .send(Message::Text(message.to_string().into()))
+        self.try_send(Message::Text(message.to_string().into()))
             .await
             .unwrap();
+    }
+
+    /// Sends `message` as is; fails once the connection is closed.
+    pub async fn try_send(&mut self, message: Message) -> Result<(), impl std::fmt::Debug> {
+        self.socket.send(message).await
     }
 
     /// Starts operation `id`.
@@ -554,11 +573,25 @@ impl GraphqlWs {
 
     /// The next protocol message (answering pings), or `None` once the socket closes.
     pub async fn next(&mut self) -> Option<Value> {
+        self.next_within(Duration::from_secs(60))
+            .await
+            .expect("a graphql-ws message within 60 s")
+    }
+
+    /// [`GraphqlWs::next`], or `Err` if nothing came within `wait`.
+    pub async fn next_within(
+        &mut self,
+        wait: Duration,
+    ) -> Result<Option<Value>, tokio::time::error::Elapsed> {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let message = tokio::time::timeout(Duration::from_secs(60), self.socket.next())
-                .await
-                .expect("a graphql-ws message within 60 s")?
-                .unwrap();
+            let Some(message) = tokio::time::timeout_at(deadline, self.socket.next()).await? else {
+                return Ok(None);
+            };
+            // A connection the server dropped after its close frame ends the same way.
+            let Ok(message) = message else {
+                return Ok(None);
+            };
             match message {
                 Message::Text(text) => {
                     let value: Value = serde_json::from_str(&text).unwrap();
@@ -566,9 +599,12 @@ impl GraphqlWs {
                         self.send(json!({ "type": "pong" })).await;
                         continue;
                     }
-                    return Some(value);
+                    return Ok(Some(value));
                 }
-                Message::Close(_) => return None,
+                Message::Close(frame) => {
+                    self.closed_with = frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                    return Ok(None);
+                }
                 _ => {}
             }
         }

@@ -3,7 +3,7 @@
 //! the fee, the CRC's decisions; and the programme's calendar: moving to a day, and running
 //! a scheduled sweep through the real queue as the cron would, then waiting until it has run.
 
-use super::app::TestApp;
+use super::app::{APP_URL, TestApp};
 use super::graphql::{User, data, user_error_codes};
 use super::smtp::WAIT;
 use chrono::{NaiveDate, NaiveTime};
@@ -144,16 +144,65 @@ pub async fn new_provider(app: &TestApp, slug: &str, name: &str, state: &str) ->
     }
 }
 
-/// Adds the account with `email` to the provider, as `by`.
-pub async fn add_provider_member(app: &TestApp, by: &User, provider_id: &str, email: &str) {
-    let r = app
-        .gql_as(
-            &by.token,
-            "mutation($input: AddProviderMemberInput!) { addProviderMember(input: $input) { provider { id } userErrors { field message code } } }",
-            json!({ "input": { "providerId": provider_id, "email": email } }),
+/// `inviteProviderMember` as `by`; the whole response.
+pub async fn invite_provider_member(
+    app: &TestApp,
+    by: &str,
+    provider_id: &str,
+    email: &str,
+) -> Value {
+    app.gql_as(
+        by,
+        "mutation($input: InviteProviderMemberInput!) { inviteProviderMember(input: $input) { invitation { id email expiresAt } userErrors { field message code } } }",
+        json!({ "input": { "providerId": provider_id, "email": email } }),
+    )
+    .await
+}
+
+/// How many invitation emails `email` has received so far.
+pub fn invitations_to(app: &TestApp, email: &str) -> usize {
+    let prefix = format!("{APP_URL}/provider-invitation?token=");
+    app.smtp
+        .count(|m| m.is_to(email) && m.text.contains(&prefix))
+}
+
+/// Waits for the `nth` (from 1) invitation email to `email` and returns its link's token.
+pub async fn invitation_token(app: &TestApp, email: &str, nth: usize) -> String {
+    let prefix = format!("{APP_URL}/provider-invitation?token=");
+    let message = app
+        .smtp
+        .wait_for_count(
+            &format!("invitation email {nth} to {email}"),
+            nth,
+            WAIT,
+            |m| m.is_to(email) && m.text.contains(&prefix),
         )
-        .await;
-    ok_payload(&r, "addProviderMember");
+        .await
+        .swap_remove(nth - 1);
+    message
+        .link_token(&prefix)
+        .unwrap_or_else(|| panic!("no token in: {}", message.text))
+}
+
+/// `acceptProviderInvitation` as `token`; the whole response.
+pub async fn accept_provider_invitation(app: &TestApp, token: &str, invitation: &str) -> Value {
+    app.gql_as(
+        token,
+        "mutation($input: AcceptProviderInvitationInput!) { acceptProviderInvitation(input: $input) { provider { id name } userErrors { field message code } } }",
+        json!({ "input": { "token": invitation } }),
+    )
+    .await
+}
+
+/// Makes `member` a member of the provider the way people do: `by` invites their
+/// address, and they accept with the token from the email.
+pub async fn add_provider_member(app: &TestApp, by: &User, provider_id: &str, member: &User) {
+    let before = invitations_to(app, &member.email);
+    let r = invite_provider_member(app, &by.token, provider_id, &member.email).await;
+    ok_payload(&r, "inviteProviderMember");
+    let invitation = invitation_token(app, &member.email, before + 1).await;
+    let r = accept_provider_invitation(app, &member.token, &invitation).await;
+    ok_payload(&r, "acceptProviderInvitation");
 }
 
 /// The competency numbers of a set, from the public catalogue.

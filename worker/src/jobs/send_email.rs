@@ -16,7 +16,9 @@ use apalis::prelude::{BoxDynError, Data};
 use domain::jobs::SendEmail;
 use domain::services::notifications::{self, Failure};
 use entity::notification;
+use futures::FutureExt as _;
 use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 use tokio::sync::oneshot::error::TryRecvError;
 
@@ -118,7 +120,23 @@ async fn send_all(
     Ok((count, receipts))
 }
 
+/// Renders and sends one row. A panic on the way (the row's text tripping a library) fails
+/// this row for good, with the panic's message as its reason: caught here, it cannot take
+/// the job's other rows or the worker with it, and the row is not claimed again to panic
+/// anew once the lease runs out.
 async fn send_one(state: &State, row: &notification::Model) -> Result<(), (String, Failure)> {
+    AssertUnwindSafe(try_send_one(state, row))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            Err((
+                format!("panicked: {}", crate::panic_message(panic.as_ref())),
+                Failure::Permanent,
+            ))
+        })
+}
+
+async fn try_send_one(state: &State, row: &notification::Model) -> Result<(), (String, Failure)> {
     let rendered = state
         .templates
         .render(&row.template, &row.params, row.secret.as_deref())

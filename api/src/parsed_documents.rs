@@ -1,7 +1,7 @@
 //! Parsed GraphQL documents kept by their text, so that the handful of operations a client
 //! sends over and over are parsed once, not on every request.
 //!
-//! Parsing was about 8 % of the API's CPU for one candidate's progress (issue 7, Q1).
+//! Parsing was a measurable share of the API's CPU for a candidate's progress page.
 //! Validation, the depth and complexity limits and execution still run for every request:
 //! only the text-to-tree step is skipped. The cache is bounded in entries and in the size
 //! of a text it keeps; when full, the entry used longest ago makes room.

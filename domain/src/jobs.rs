@@ -17,7 +17,7 @@ pub const SWEEP_QUEUE: &str = "sweeps";
 /// Send the emails in these `notification` rows.
 ///
 /// One job carries many rows so that a bulk notice costs one queue job and one claim per
-/// run of rows rather than per message (issue 7's bulk benchmark).
+/// run of rows rather than per message.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SendEmail {
     #[serde(default)]

@@ -1,5 +1,5 @@
 //! Signed-in sessions kept in memory between requests, so that an authenticated request
-//! does not look its session up again (issue 7: the session's statement was half of the
+//! does not look its session up again (the session's statement was half of the
 //! statements of one candidate's progress and of an evaluator's queue).
 //!
 //! A kept session must never outlive its revocation. The cache is therefore off until

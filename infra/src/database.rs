@@ -15,7 +15,7 @@ pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 ///
 /// A pooled connection is pinged before use only after it has sat idle for
 /// [`PING_IF_IDLE_FOR`]. sqlx's default pings on every checkout: a blocking round trip
-/// before each statement, which doubled the round trips of a request (issue 7). sqlx still
+/// before each statement, which doubled the round trips of a request. sqlx still
 /// pings each connection as it goes back to the pool, off the request's path, so a
 /// connection broken mid-use is dropped there; the idle ping covers one dropped by the
 /// server or a proxy while it waited.

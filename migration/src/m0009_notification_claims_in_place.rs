@@ -3,7 +3,7 @@
 //! Every email's row used to be written four times on its way out (fan-out, push stamp,
 //! claim, sent), each time as a new row version entered in all six of its indexes, because
 //! the push stamp changed the indexed `pushed_at` and the claim the indexed `status`. That
-//! was most of PostgreSQL's work in a bulk notice (issue 7). Now only `sent` (or `failed`)
+//! was most of PostgreSQL's work in a bulk notice. Now only `sent` (or `failed`)
 //! changes the status; a claim is `claimed_by`/`claimed_at`, and `pushed_at` loses its
 //! index. With no indexed column changed and room left on the page (fill factor 50),
 //! PostgreSQL writes the stamp and the claim as heap-only (HOT) updates and touches no

@@ -1,6 +1,6 @@
 //! PostgreSQL tells every API process when a session, an account's roles or an account's
 //! standing changes, so that the processes may keep signed-in sessions in memory and still
-//! never use one past its revocation (issue 7; `domain::session_cache`).
+//! never use one past its revocation (`domain::session_cache`).
 //!
 //! Each statement that touches those tables sends one notification on the
 //! `lsscp_sessions` channel when its transaction commits: the account ids it touched,

@@ -17,7 +17,7 @@ const BATCH: u64 = 500;
 
 /// How soon a relay that found the queue full looks again. Looking is one round trip to
 /// the queue; waiting for the next poll instead capped a worker at the bound divided by
-/// the poll (5,000 rows in 500 ms), which the bulk path reached after issue 7's item 22.
+/// the poll (5,000 rows in 500 ms), which the bulk path reaches.
 const FULL_QUEUE_RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What one pass did.

@@ -3,7 +3,7 @@
 //!
 //! Each job used to record its own sends: every `UPDATE` took the ids sent while the
 //! previous one ran, which with eight jobs at about a thousand messages a second each was
-//! one or two rows a statement, 42,000 statements for 100,000 messages (issue 7's bulk
+//! one or two rows a statement, 42,000 statements for 100,000 messages (the bulk
 //! benchmark). One recorder now takes the ids of all the process's jobs, and starts an
 //! `UPDATE` at most every [`SPACING`]. An email accepted by the server waits at most that
 //! long, plus the `UPDATE` before it, to be recorded: the window in which a worker killed

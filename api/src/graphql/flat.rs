@@ -3,7 +3,7 @@
 //! async-graphql answers every field of every object as a boxed future collected in a
 //! `FuturesUnordered`, and every object as an `IndexMap` built from their results. For a
 //! page of 50 candidates with their progress (500 set objects, about 3,000 fields) that
-//! machinery was most of the request's CPU (issue 7, Q2). An object whose fields are plain
+//! machinery was most of the request's CPU. An object whose fields are plain
 //! values already in memory can instead build its answer in one pass over the selection.
 //!
 //! The direct pass takes only the simple case: every selection a plain field (no fragment,

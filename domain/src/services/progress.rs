@@ -162,7 +162,7 @@ pub async fn facts<C: ConnectionTrait>(
 
 /// The actor's own candidacy (their latest, as [`evidence::own_candidacy`]) and its
 /// progress facts, in one statement: the candidacy's row beside each of its facts, or
-/// alone when it has none. A candidate's own progress (issue 7's Q1) is then the session
+/// alone when it has none. A candidate's own progress is then the session
 /// and this, where the candidacy and its facts were two statements.
 ///
 /// [`evidence::own_candidacy`]: crate::services::evidence::own_candidacy

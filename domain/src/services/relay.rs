@@ -9,7 +9,7 @@
 //! wait in the database. Without that bound a bulk notice put every one of its messages on
 //! the queue at once, and after `redeliver_after` pushed every one still waiting again: at
 //! 100,000 notices the queue grew past 400,000 jobs, and the queue's per-job cost grows
-//! with its length (issue 7's bulk benchmark). The queue itself says how many wait
+//! with its length. The queue itself says how many wait
 //! (`infra::queue::JobQueue::waiting`); counting pushed rows in the database read every
 //! pending row on each pass.
 

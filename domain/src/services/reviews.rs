@@ -327,7 +327,7 @@ fn queue_of(account_id: i64, include_finished: bool) -> sea_orm::Select<review::
     // generic plan for any status (about 60 rows where an evaluator has a handful
     // assigned), finds it dearer than the custom one and so plans every execution
     // afresh: at 1,000 queues a second that planning was 40 % of the machine's CPU
-    // (issue 7, Q4). Written in, the generic plan is as good and is kept.
+    // (the review-queue benchmark). Written in, the generic plan is as good and is kept.
     let status = |s: ReviewStatus| Expr::Constant(s.to_value().into());
     let column = Expr::col((review::Entity, review::Column::Status));
     if include_finished {

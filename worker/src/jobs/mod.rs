@@ -52,7 +52,7 @@ macro_rules! run_queue_worker {
 
 /// Sends emails: `MAIL_CONCURRENCY` at once (the SMTP pool's connections), from twice as
 /// many jobs. A job claims its rows before its first send and waits for the record of its
-/// last (2.3 and 3.2 ms of a 47 ms job on issue 7's bulk benchmark); with one job per
+/// last (2.3 and 3.2 ms of a 47 ms job on the bulk benchmark); with one job per
 /// connection, the connection stood idle through both. The spare jobs claim and record
 /// while the others send.
 pub async fn run_mail_worker(state: State, shutdown: watch::Receiver<bool>) -> Result<(), String> {

@@ -72,6 +72,14 @@ impl DomainError {
     }
 }
 
+/// The statement broke a unique index: another request wrote the same row first.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
 impl From<DbErr> for DomainError {
     fn from(err: DbErr) -> Self {
         Self::internal(err)

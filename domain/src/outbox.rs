@@ -75,6 +75,34 @@ pub struct Task {
     pub payload: Value,
 }
 
+/// The `Message-ID` of the email in `row`, sent from `mail_from`: the same on every
+/// retry of the row (so a receiving server can drop a second copy), and unique across
+/// deployments and restored databases, since row ids alone repeat (the hash covers the
+/// row's key and the instant it was written, under the sender's own domain).
+pub fn message_id(row: &notification::Model, mail_from: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let domain = mail_from
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim().trim_end_matches('>').trim())
+        .filter(|d| {
+            !d.is_empty()
+                && d.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+        })
+        .unwrap_or("lsscp.invalid");
+    let mut hash = Sha256::new();
+    hash.update(row.id.to_be_bytes());
+    hash.update(row.idempotency_key.as_bytes());
+    hash.update(
+        row.created_at
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .to_be_bytes(),
+    );
+    let digest = hex::encode(hash.finalize());
+    format!("<notification-{}.{}@{domain}>", row.id, &digest[..20])
+}
+
 /// Queues `task` unless a task with its key already exists. Returns whether it was new.
 pub async fn queue_task<C: ConnectionTrait>(
     db: &C,
@@ -119,4 +147,50 @@ pub async fn count_keys_with_prefix<C: ConnectionTrait>(
         .filter(notification::Column::IdempotencyKey.starts_with(format!("{prefix}:")))
         .count(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn row(id: i64, key: &str, nanos: u32) -> notification::Model {
+        notification::Model {
+            id,
+            idempotency_key: key.to_owned(),
+            account_id: None,
+            to_email: "a@example.org".to_owned(),
+            to_name: None,
+            template: "verify_email".to_owned(),
+            params: serde_json::json!({}),
+            secret: None,
+            status: NotificationStatus::Pending,
+            attempts: 0,
+            next_attempt_at: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+            pushed_at: None,
+            claimed_by: None,
+            claimed_at: None,
+            sent_at: None,
+            last_error: None,
+            batch_id: None,
+            created_at: Utc.timestamp_opt(1_700_000_000, nanos).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_message_id_is_stable_for_a_row_and_differs_between_deployments() {
+        let from = "LSSCP <no-reply@lsscp.example.org>";
+        let a = message_id(&row(7, "verify:1", 5), from);
+        assert_eq!(a, message_id(&row(7, "verify:1", 5), from));
+        assert!(
+            a.starts_with("<notification-7.") && a.ends_with("@lsscp.example.org>"),
+            "{a}"
+        );
+        // Another deployment's row 7 was written at another instant, or for another event.
+        assert_ne!(a, message_id(&row(7, "verify:1", 6), from));
+        assert_ne!(a, message_id(&row(7, "verify:2", 5), from));
+        // A sender without a usable domain still gives a valid id.
+        assert!(message_id(&row(7, "k", 5), "nobody").ends_with("@lsscp.invalid>"));
+        assert!(message_id(&row(7, "k", 5), "x@bad domain\r\n").ends_with("@lsscp.invalid>"));
+    }
 }

@@ -55,7 +55,8 @@ async fn a_new_user_registers_verifies_by_the_emailed_link_signs_in_and_sees_the
         email.raw
     );
     assert!(
-        email.message_id.starts_with("<notification-") && email.message_id.ends_with("@lsscp>"),
+        email.message_id.starts_with("<notification-")
+            && email.message_id.ends_with("@lsscp.test>"),
         "{}",
         email.message_id
     );

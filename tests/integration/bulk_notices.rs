@@ -723,3 +723,23 @@ async fn a_bulk_notice_reaches_the_holders_selected_by_expiry_status_state_and_r
         ["EMPTY_RANGE"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_idempotency_key_sent_four_times_at_once_gives_every_caller_the_same_batch() {
+    let app = TestApp::builder().without_worker().start().await;
+    let officer = app.officer("olive@lsscp.test").await;
+    let input = json!({ "input": { "state": "WI", "idempotencyKey": "four-clicks" } });
+    let answers =
+        futures::future::join_all((0..4).map(|_| app.gql_as(&officer.token, SEND, input.clone())))
+            .await;
+    let ids: BTreeSet<String> = answers
+        .iter()
+        .map(|r| {
+            data(r)["sendRenewalNotices"]["batch"]["batchId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{r}"))
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{answers:?}");
+}

@@ -207,12 +207,7 @@ pub async fn register(ctx: &Context, actor: &Actor, input: Registration) -> Doma
         Ok(created) => created,
         // A registration for the same address committed between our lookup and insert:
         // the same answer as for an existing account, which that one now is.
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
+        Err(e) if crate::error::is_unique_violation(&e) => {
             txn.rollback().await?;
             return Ok(());
         }

@@ -122,11 +122,26 @@ pub async fn create(
         prepared_at: Set(None),
         cancelled_at: Set(None),
         completed_at: Set(None),
-        idempotency_key: Set(key),
+        idempotency_key: Set(key.clone()),
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await;
+    let batch = match batch {
+        Ok(batch) => batch,
+        // The same key sent twice at once: the other request's batch committed between
+        // our lookup and insert, and both callers get it.
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            txn.rollback().await?;
+            let k = key.ok_or_else(|| DomainError::internal(e))?;
+            return bulk_notice_batch::Entity::find()
+                .filter(bulk_notice_batch::Column::IdempotencyKey.eq(k))
+                .one(&ctx.db)
+                .await?
+                .ok_or(DomainError::NotFound("bulk notice batch"));
+        }
+        Err(e) => return Err(e.into()),
+    };
     outbox::queue_task(
         &txn,
         now,
@@ -187,7 +202,7 @@ fn holders(criteria: &Criteria, statuses: &[CertificateStatus]) -> Select<certif
 /// One page of the batch's messages, `after < certificate id <= upto`, written by the
 /// database from the certificates themselves: `INSERT … SELECT`. Built here and sent as
 /// 19 bound values a row, the same page cost the worker about as much CPU as sending it
-/// (issue 7's bulk benchmark), and PostgreSQL a statement of 19,000 parameters.
+/// (the bulk benchmark), and PostgreSQL a statement of 19,000 parameters.
 fn page_insert(
     backend: DbBackend,
     batch_id: i64,
@@ -301,7 +316,7 @@ pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
             // A page joins at most PAGE certificates to their candidacies and applications,
             // which index lookups bound. Estimating the id range, PostgreSQL preferred to
             // hash the whole candidacy table for every page instead (20 ms a page against
-            // 3 ms on issue 7's bulk benchmark, 100,000 certificates).
+            // 3 ms on the bulk benchmark, 100,000 certificates).
             txn.execute_unprepared(
                 "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
             )
@@ -363,7 +378,7 @@ pub async fn fan_out(ctx: &Context, batch_id: i64) -> DomainResult<i64> {
 /// its last. A bulk notice can multiply the pending rows a thousandfold within seconds,
 /// long before autovacuum would notice; planned with the old figures, the workers' claim
 /// of 50 rows by id became a scan of every pending row through the status index, and
-/// the relay's 500-row stamp another (issue 7's bulk benchmark: 1,000 times the rows read).
+/// the relay's 500-row stamp another (the bulk benchmark: 1,000 times the rows read).
 async fn refresh_statistics(ctx: &Context) -> DomainResult<()> {
     ctx.db.execute_unprepared("ANALYZE notification").await?;
     Ok(())

@@ -16,8 +16,7 @@ use entity::notification::{self, NotificationStatus};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -52,7 +51,7 @@ pub async fn claim_for_sending(
 /// `id` is one of `ids`. On PostgreSQL the ids go as one array value, so the statement's
 /// text is the same whatever their number: as `IN ($1, …, $n)`, every count was a statement
 /// of its own, parsed, planned and cached apart on each connection (the recorder of sent
-/// emails wrote 130 of them in issue 7's bulk benchmark, more than the connection's
+/// emails wrote 130 of them in the bulk benchmark, more than the connection's
 /// statement cache holds).
 fn id_among(backend: DbBackend, ids: &[i64]) -> Expr {
     match backend {
@@ -225,14 +224,44 @@ pub async fn retry(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<notifi
         ));
     }
     let txn = ctx.begin_write().await?;
-    let mut active: notification::ActiveModel = row.into();
-    active.status = Set(NotificationStatus::Pending);
-    active.attempts = Set(0);
-    active.next_attempt_at = Set(now);
-    active.pushed_at = Set(None);
-    active.claimed_by = Set(None);
-    active.claimed_at = Set(None);
-    let updated = active.update(&txn).await?;
+    // The status is checked again by the update itself: of two clicks at once, one turns
+    // the row back to pending and the other is told it has not failed.
+    let reset = notification::Entity::update_many()
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(NotificationStatus::Pending),
+        )
+        .col_expr(notification::Column::Attempts, Expr::value(0))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            notification::Column::PushedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(
+            notification::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            notification::Column::ClaimedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(notification::Column::Id.eq(row.id))
+        .filter(notification::Column::Status.eq(NotificationStatus::Failed))
+        .exec(&txn)
+        .await?;
+    if reset.rows_affected == 0 {
+        return Err(DomainError::invalid(
+            Violation::new(
+                "NOT_FAILED",
+                "Only a failed email can be retried; this one has not failed.",
+            )
+            .on("id"),
+        ));
+    }
+    let updated = notification::Entity::find_by_id(row.id)
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound("notification"))?;
     AuditEntry::new("notification.retry", "notification", id)
         .before(json!({ "status": "failed" }))
         .after(json!({ "status": "pending" }))

@@ -141,7 +141,7 @@ async fn try_send_one(state: &State, row: &notification::Model) -> Result<(), (S
         .templates
         .render(&row.template, &row.params, row.secret.as_deref())
         .map_err(|e| (e.to_string(), Failure::Permanent))?;
-    let message_id = format!("<notification-{}@lsscp>", row.id);
+    let message_id = domain::outbox::message_id(row, &state.mail_from);
     state
         .mailer
         .send(

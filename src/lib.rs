@@ -152,6 +152,9 @@ pub async fn start(
             mail_concurrency: settings.mail_concurrency,
             timing,
             sent: worker::sent_ledger::SentLedger::default(),
+            liveness: Default::default(),
+            mail_health: Default::default(),
+            in_flight: Default::default(),
         });
         tasks.push(tokio::spawn(worker::run(state, stop.clone())));
     }

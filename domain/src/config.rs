@@ -22,6 +22,7 @@ pub struct ProgrammeConfig {
     pub certificates: CertificateRules,
     pub renewal: RenewalRules,
     pub email: EmailRules,
+    pub bulk_notices: BulkNoticeRules,
     pub documents: DocumentRules,
     pub reports: ReportRules,
 }
@@ -118,6 +119,15 @@ pub struct EmailRules {
     pub retry_max_seconds: i64,
 }
 
+/// Staff-triggered bulk notices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkNoticeRules {
+    /// How long a request's idempotency key keeps returning the batch it made; after that
+    /// the key starts a new batch.
+    pub idempotency_key_hours: i64,
+}
+
 /// What may be uploaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -198,6 +208,12 @@ impl ProgrammeConfig {
         if self.email.max_attempts < 1 {
             return bad("email.max_attempts must be at least 1");
         }
+        // The upper bound keeps `now - hours` within the calendar the clock can name.
+        if !(1..=87_600).contains(&self.bulk_notices.idempotency_key_hours) {
+            return bad(
+                "bulk_notices.idempotency_key_hours must be at least 1 and at most 87600 (ten years)",
+            );
+        }
         if self.certificates.milestone_every < 1 {
             return bad("certificates.milestone_every must be at least 1");
         }
@@ -260,6 +276,20 @@ mod tests {
     fn unknown_keys_are_refused_so_typos_do_not_pass_silently() {
         let err = ProgrammeConfig::from_layers(&["[fees]\ncandiate_cents = 1\n"]).unwrap_err();
         assert!(err.to_string().contains("candiate_cents"), "{err}");
+    }
+
+    #[test]
+    fn a_bulk_notice_key_is_kept_a_day_unless_configured_and_never_less_than_an_hour() {
+        let c = ProgrammeConfig::defaults().unwrap();
+        assert_eq!(c.bulk_notices.idempotency_key_hours, 24);
+        let c = ProgrammeConfig::from_layers(&["[bulk_notices]\nidempotency_key_hours = 48\n"])
+            .unwrap();
+        assert_eq!(c.bulk_notices.idempotency_key_hours, 48);
+        for hours in [0, -1, 87_601, i64::MAX] {
+            let layer = format!("[bulk_notices]\nidempotency_key_hours = {hours}\n");
+            let err = ProgrammeConfig::from_layers(&[&layer]).unwrap_err();
+            assert!(err.to_string().contains("idempotency_key_hours"), "{err}");
+        }
     }
 
     #[test]

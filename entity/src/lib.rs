@@ -67,3 +67,6 @@ pub mod renewal_activity;
 
 // m0012: failed sign-ins for addresses with no account
 pub mod unknown_login_failure;
+
+// m0013: worker liveness
+pub mod worker_heartbeat;

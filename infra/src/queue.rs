@@ -11,9 +11,16 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 
 /// How often a worker that has missed no heartbeat renews its claim on its jobs. A killed
-/// worker's jobs return to the queue after `HEARTBEAT × MISSED_HEARTBEATS`.
+/// worker's jobs return to the queue after `HEARTBEAT × MISSED_HEARTBEATS`. That is only a
+/// backstop: the workers' own liveness checks re-drive a dead worker's emails within
+/// seconds. It is longer than the longest send (60 s), since a worker whose every job
+/// waits on a stalled mail server can miss the queue's heartbeats, and a worker taken for
+/// dead by the queue restarts its part.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
-pub const MISSED_HEARTBEATS: usize = 3;
+pub const MISSED_HEARTBEATS: usize = 15;
+
+/// A key the relay keeps in Redis: if it is gone, so is everything the queue held.
+const PRESENCE_KEY: &str = "relay:present";
 
 /// The queue could not be reached or refused a job.
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +255,43 @@ impl JobQueue {
             };
         }
         Ok(forgotten)
+    }
+
+    /// Marks the queue as known to the relay. Returns true if the mark was missing: the
+    /// queue is new, or it lost what it held (Redis restarted without its data, or was
+    /// flushed), and every job pushed and not yet taken is gone. The embedded queue is a
+    /// file the worker opens at start, and cannot lose its jobs underneath a running one.
+    pub async fn mark_present(&self) -> Result<bool, QueueError> {
+        match &self.backend {
+            Backend::Redis(conn) => {
+                let mut conn = conn.clone();
+                let set: Option<String> = redis::cmd("SET")
+                    .arg(self.queue_name(PRESENCE_KEY))
+                    .arg(1)
+                    .arg("NX")
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(QueueError::from_display)?;
+                Ok(set.is_some())
+            }
+            Backend::Sqlite(_) => Ok(false),
+        }
+    }
+
+    /// Takes back [`JobQueue::mark_present`]'s mark, so that the next check reports the
+    /// loss again.
+    pub async fn forget_presence(&self) -> Result<(), QueueError> {
+        match &self.backend {
+            Backend::Redis(conn) => {
+                let mut conn = conn.clone();
+                redis::cmd("DEL")
+                    .arg(self.queue_name(PRESENCE_KEY))
+                    .query_async::<()>(&mut conn)
+                    .await
+                    .map_err(QueueError::from_display)
+            }
+            Backend::Sqlite(_) => Ok(()),
+        }
     }
 
     /// A cheap round trip, for readiness checks.

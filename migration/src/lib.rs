@@ -18,6 +18,7 @@ mod m0009_notification_claims_in_place;
 mod m0010_session_change_notifications;
 mod m0011_provider_invitations;
 mod m0012_unknown_login_failures;
+mod m0013_worker_heartbeats;
 mod schema_helpers;
 
 /// Runs the migrations in order.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_session_change_notifications::Migration),
             Box::new(m0011_provider_invitations::Migration),
             Box::new(m0012_unknown_login_failures::Migration),
+            Box::new(m0013_worker_heartbeats::Migration),
         ]
     }
 }

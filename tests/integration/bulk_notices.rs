@@ -743,3 +743,133 @@ async fn one_idempotency_key_sent_four_times_at_once_gives_every_caller_the_same
         .collect();
     assert_eq!(ids.len(), 1, "{answers:?}");
 }
+
+async fn batches(app: &TestApp) -> u64 {
+    entity::bulk_notice_batch::Entity::find()
+        .count(app.db())
+        .await
+        .unwrap()
+}
+
+fn batch_id(batch: &Value) -> i64 {
+    batch["batchId"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no batch id in {batch}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_idempotency_key_with_other_criteria_is_refused_on_the_key_and_makes_no_second_batch() {
+    let app = TestApp::builder().without_worker().start().await;
+    let officer = app.officer("olive@lsscp.test").await;
+    let first = send(
+        &app,
+        &officer.token,
+        json!({ "state": "WI", "statuses": ["ACTIVE", "EXPIRED"], "idempotencyKey": "spring" }),
+    )
+    .await;
+
+    let r = app
+        .gql_as(
+            &officer.token,
+            SEND,
+            json!({ "input": { "state": "IL", "idempotencyKey": "spring" } }),
+        )
+        .await;
+    let refused = &data(&r)["sendRenewalNotices"];
+    assert_eq!(user_error_codes(refused), ["IDEMPOTENCY_KEY_REUSED"], "{r}");
+    assert_eq!(
+        refused["userErrors"][0]["field"],
+        json!("idempotencyKey"),
+        "{r}"
+    );
+    assert!(
+        refused["userErrors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("new key")),
+        "{r}"
+    );
+    assert_eq!(refused["batch"], Value::Null, "{r}");
+    assert_eq!(batches(&app).await, 1);
+
+    // The same selection written differently is the same request, and replays.
+    let again = send(
+        &app,
+        &officer.token,
+        json!({ "state": " wi ", "statuses": ["EXPIRED", "ACTIVE"], "idempotencyKey": "spring" }),
+    )
+    .await;
+    assert_eq!(batch_id(&again), batch_id(&first));
+
+    // At once, under a new key: whichever criteria win, the others are refused, nobody is
+    // answered INTERNAL, and one batch is made.
+    let inputs = ["WI", "IL", "WI", "IL"]
+        .map(|state| json!({ "input": { "state": state, "idempotencyKey": "summer" } }));
+    let answers = futures::future::join_all(
+        inputs
+            .iter()
+            .map(|input| app.gql_as(&officer.token, SEND, input.clone())),
+    )
+    .await;
+    let mut made = BTreeSet::new();
+    let mut refusals = 0;
+    for r in &answers {
+        let payload = &data(r)["sendRenewalNotices"];
+        match user_error_codes(payload).as_slice() {
+            [] => {
+                made.insert(batch_id(&payload["batch"]));
+            }
+            [code] if code == "IDEMPOTENCY_KEY_REUSED" => refusals += 1,
+            other => panic!("unexpected user errors {other:?}: {r}"),
+        }
+    }
+    assert_eq!(made.len(), 1, "{answers:?}");
+    assert_eq!(refusals, 2, "{answers:?}");
+    assert_eq!(batches(&app).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idempotency_key_makes_a_new_batch_once_its_day_is_over() {
+    let app = TestApp::builder().without_worker().start().await;
+    let officer = app.officer("olive@lsscp.test").await;
+    let input = json!({ "state": "WI", "idempotencyKey": "monthly" });
+    let first = batch_id(&send(&app, &officer.token, input.clone()).await);
+
+    app.advance(chrono::Duration::hours(23));
+    assert_eq!(
+        batch_id(&send(&app, &officer.token, input.clone()).await),
+        first
+    );
+
+    app.advance(chrono::Duration::hours(2));
+    let second = batch_id(&send(&app, &officer.token, input.clone()).await);
+    assert_ne!(second, first);
+    assert_eq!(batches(&app).await, 2);
+    // The old batch keeps its history, not the key; the key now names the new one.
+    let old = entity::bulk_notice_batch::Entity::find_by_id(first)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.idempotency_key, None);
+    assert_eq!(batch_id(&send(&app, &officer.token, input).await), second);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn how_long_an_idempotency_key_holds_is_the_programmes_to_configure() {
+    let app = TestApp::builder()
+        .without_worker()
+        .programme("[bulk_notices]\nidempotency_key_hours = 48\n")
+        .start()
+        .await;
+    let officer = app.officer("olive@lsscp.test").await;
+    let input = json!({ "state": "WI", "idempotencyKey": "fortnight" });
+    let first = batch_id(&send(&app, &officer.token, input.clone()).await);
+    app.advance(chrono::Duration::hours(25));
+    assert_eq!(
+        batch_id(&send(&app, &officer.token, input.clone()).await),
+        first
+    );
+    app.advance(chrono::Duration::hours(24));
+    assert_ne!(batch_id(&send(&app, &officer.token, input).await), first);
+}

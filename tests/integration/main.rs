@@ -16,6 +16,7 @@ mod catalogue;
 mod certificates;
 mod courses;
 mod delivery;
+mod faults;
 mod reviews;
 mod security;
 mod server;

@@ -5,7 +5,10 @@
 //! is the single registration point. Any number of worker processes may share a queue;
 //! each needs a unique name.
 
+pub mod gate;
 pub mod jobs;
+pub mod liveness;
+pub mod mail_health;
 pub mod mailer;
 pub mod relay;
 pub mod schedules;
@@ -43,12 +46,20 @@ pub struct Timing {
     /// another, so this trades queue and database work per message against how long one
     /// job holds its rows.
     pub mail_per_job: usize,
+    /// How often the process raises its heartbeat counter (`liveness`).
+    pub heartbeat: Duration,
+    /// A worker whose counter has not moved for this long is dead and its claims are
+    /// released. At least three heartbeats: a beat can be late on a busy machine.
+    pub stale_after: Duration,
+    /// How long a stopping process waits for the jobs it is running to finish.
+    pub shutdown_grace: Duration,
 }
 
 impl Timing {
     /// The defaults, with any of `WORKER_RELAY_POLL_MS`, `WORKER_REDELIVER_SECS`,
     /// `WORKER_RELAY_MAX_OUTSTANDING`, `WORKER_CLAIM_LEASE_SECS`, `WORKER_QUEUE_POLL_MS` and
-    /// `WORKER_MAIL_PER_JOB` that are set.
+    /// `WORKER_MAIL_PER_JOB`, `WORKER_HEARTBEAT_MS`, `WORKER_STALE_AFTER_MS` and
+    /// `WORKER_SHUTDOWN_GRACE_SECS` that are set.
     pub fn from_env() -> Result<Self, String> {
         fn read(
             name: &str,
@@ -76,7 +87,7 @@ impl Timing {
             }
         }
         let d = Self::default();
-        Ok(Self {
+        Self {
             relay_poll: read("WORKER_RELAY_POLL_MS", Duration::from_millis, d.relay_poll)?,
             redeliver_after: read(
                 "WORKER_REDELIVER_SECS",
@@ -92,7 +103,40 @@ impl Timing {
             queue_poll: read("WORKER_QUEUE_POLL_MS", Duration::from_millis, d.queue_poll)?,
             mail_per_job: usize::try_from(count("WORKER_MAIL_PER_JOB", d.mail_per_job as u64)?)
                 .unwrap_or(usize::MAX),
-        })
+            heartbeat: read("WORKER_HEARTBEAT_MS", Duration::from_millis, d.heartbeat)?,
+            stale_after: read(
+                "WORKER_STALE_AFTER_MS",
+                Duration::from_millis,
+                d.stale_after,
+            )?,
+            shutdown_grace: read(
+                "WORKER_SHUTDOWN_GRACE_SECS",
+                Duration::from_secs,
+                d.shutdown_grace,
+            )?,
+        }
+        .checked()
+    }
+
+    /// Refuses settings under which a live worker could be taken for dead.
+    pub fn checked(self) -> Result<Self, String> {
+        if self.heartbeat.is_zero() || self.stale_after < self.heartbeat * 3 {
+            return Err(format!(
+                "WORKER_STALE_AFTER_MS ({} ms) must be at least three heartbeats \
+                 (WORKER_HEARTBEAT_MS, {} ms, at least 1)",
+                self.stale_after.as_millis(),
+                self.heartbeat.as_millis()
+            ));
+        }
+        if self.claim_lease <= self.stale_after {
+            return Err(format!(
+                "WORKER_CLAIM_LEASE_SECS ({} s) must be longer than WORKER_STALE_AFTER_MS \
+                 ({} ms): the lease is the backstop for a worker that cannot beat",
+                self.claim_lease.as_secs(),
+                self.stale_after.as_millis()
+            ));
+        }
+        Ok(self)
     }
 }
 
@@ -113,6 +157,9 @@ impl Default for Timing {
             claim_lease: Duration::from_secs(120),
             queue_poll: Duration::from_millis(250),
             mail_per_job: 50,
+            heartbeat: Duration::from_secs(2),
+            stale_after: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -130,6 +177,29 @@ pub struct WorkerState {
     pub timing: Timing,
     /// Records the sends of all of this process's mail jobs.
     pub sent: sent_ledger::SentLedger,
+    /// This process's heartbeat and its view of the others'.
+    pub liveness: liveness::Liveness,
+    /// Whether the mail server is taking messages.
+    pub mail_health: mail_health::MailHealth,
+    /// The jobs running now. They run as tasks of their own, so that a part of the worker
+    /// that fails and restarts (Redis restarted, a missed queue heartbeat) does not drop
+    /// a send the server may have accepted before it is recorded.
+    pub in_flight: tokio_util::task::TaskTracker,
+}
+
+impl WorkerState {
+    /// Runs `job` as a task of its own (see `in_flight`) and waits for it. If the caller
+    /// is dropped, the job still runs to its end.
+    pub async fn detached<T, Fut>(&self, job: Fut) -> Result<T, String>
+    where
+        Fut: std::future::Future<Output = Result<T, String>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.in_flight
+            .spawn(job)
+            .await
+            .map_err(|e| format!("the job's task ended abnormally: {e}"))?
+    }
 }
 
 /// A shared handle to the worker's state.
@@ -141,7 +211,12 @@ pub type State = Arc<WorkerState>;
 /// dropped), it is started again after a pause, so a passing outage never leaves a
 /// process that is alive but idle.
 pub async fn run(state: State, shutdown: watch::Receiver<bool>) {
+    liveness::start(&state, &shutdown).await;
     let mut parts = tokio::task::JoinSet::new();
+    parts.spawn(supervise("liveness", shutdown.clone(), {
+        let state = state.clone();
+        move |stop| liveness::run(state.clone(), stop)
+    }));
     parts.spawn(supervise("relay", shutdown.clone(), {
         let state = state.clone();
         move |stop| relay::run(state.clone(), stop)
@@ -166,6 +241,34 @@ pub async fn run(state: State, shutdown: watch::Receiver<bool>) {
         }));
     }
     while parts.join_next().await.is_some() {}
+    state.in_flight.close();
+    if !state.in_flight.is_empty() {
+        tracing::info!(
+            jobs = state.in_flight.len(),
+            grace_secs = state.timing.shutdown_grace.as_secs(),
+            "waiting for running jobs to finish"
+        );
+    }
+    if tokio::time::timeout(state.timing.shutdown_grace, state.in_flight.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            jobs = state.in_flight.len(),
+            "running jobs did not finish within the grace period; their claims are released"
+        );
+    }
+    // Whatever this process still holds goes back now, and its heartbeat with it, so
+    // that nobody waits for it to be found dead.
+    if let Err(e) = domain::services::liveness::release_claims(
+        &state.ctx,
+        std::slice::from_ref(&state.name),
+        true,
+    )
+    .await
+    {
+        tracing::warn!(error = ?e, "cannot release this worker's claims on the way out");
+    }
     tracing::info!(worker = %state.name, "worker stopped");
 }
 

@@ -137,6 +137,13 @@ impl Mailer {
                         failure: Failure::Transient,
                         message: format!("cannot connect to the SMTP server: {e}"),
                     }),
+                    Err(PoolSendError::InDoubt(e)) => Err(SendError {
+                        failure: Failure::Transient,
+                        message: format!(
+                            "the connection broke after the message was sent, and the \
+                             server may have it (a retry carries the same Message-ID): {e}"
+                        ),
+                    }),
                     Err(PoolSendError::Smtp(e)) => Err(SendError {
                         failure: if e.is_permanent() {
                             Failure::Permanent

@@ -34,6 +34,27 @@ pub async fn run(state: State, mut shutdown: watch::Receiver<bool>) -> Result<()
         if *shutdown.borrow() {
             return Ok(());
         }
+        match state.queue.mark_present().await {
+            Ok(false) => {}
+            Ok(true) => match domain::services::relay::redrive(&state.ctx).await {
+                Ok((emails, tasks)) => {
+                    if emails + tasks > 0 {
+                        tracing::warn!(
+                            emails,
+                            tasks,
+                            "the queue lost its jobs (restarted empty or flushed); \
+                             everything waiting is pushed again"
+                        );
+                    }
+                }
+                Err(e) => {
+                    // Marked present but not re-driven: take the mark back to try again.
+                    tracing::error!(error = ?e, "cannot re-drive the outbox");
+                    let _ = state.queue.forget_presence().await;
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot reach the queue"),
+        }
         // Each outbox on its own: a failure in one (a statement that cannot run, a row
         // that cannot be pushed) must not hold back the other's rows.
         let mut queue_full = false;

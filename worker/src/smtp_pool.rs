@@ -170,34 +170,48 @@ impl Connection {
     /// near server, and all of what it waits for on a far one. After a refusal the
     /// replies still due are left unread, so the connection must not be reused; the pool
     /// drops a connection whose send failed.
-    async fn send(
-        &mut self,
-        envelope: &Envelope,
-        body: &[u8],
-    ) -> Result<(), lettre::transport::smtp::Error> {
-        // lettre's own sequence adds the SMTPUTF8 and 8BITMIME parameters, and refuses a
-        // message the server cannot take, one command at a time.
-        let non_ascii_address = envelope
-            .from()
-            .into_iter()
-            .chain(envelope.to())
-            .any(|a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii());
-        if !self.pipelining || non_ascii_address || !body.is_ascii() {
-            return self.conn.send(envelope, body).await.map(|_| ());
+    async fn send(&mut self, envelope: &Envelope, body: &[u8]) -> Result<(), ConnSendError> {
+        if !self.pipelines(envelope, body) {
+            return self
+                .conn
+                .send(envelope, body)
+                .await
+                .map(|_| ())
+                .map_err(ConnSendError::maybe_after_data);
         }
+        let before_data = |error| ConnSendError {
+            error,
+            in_doubt: false,
+        };
         let mut commands = Mail::new(envelope.from().cloned(), vec![]).to_string();
         for to in envelope.to() {
             commands.push_str(&Rcpt::new(to.clone(), vec![]).to_string());
         }
         commands.push_str(&Data.to_string());
         // The reply to MAIL, then one for each RCPT, then DATA's.
-        self.conn.command(commands).await?;
+        self.conn.command(commands).await.map_err(before_data)?;
         for _ in envelope.to() {
-            self.conn.read_response().await?;
+            self.conn.read_response().await.map_err(before_data)?;
         }
-        self.conn.read_response().await?;
+        self.conn.read_response().await.map_err(before_data)?;
         // The message and its closing `.` in one write; lettre's `message` makes two.
-        self.conn.command(data_block(body)).await.map(|_| ())
+        self.conn
+            .command(data_block(body))
+            .await
+            .map(|_| ())
+            .map_err(ConnSendError::maybe_after_data)
+    }
+
+    /// Whether [`Connection::send`] pipelines this message. lettre's own sequence adds the
+    /// SMTPUTF8 and 8BITMIME parameters, and refuses a message the server cannot take, one
+    /// command at a time; it is used where those matter.
+    fn pipelines(&self, envelope: &Envelope, body: &[u8]) -> bool {
+        let non_ascii_address = envelope
+            .from()
+            .into_iter()
+            .chain(envelope.to())
+            .any(|a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii());
+        self.pipelining && !non_ascii_address && body.is_ascii()
     }
 
     fn has_broken(&self) -> bool {
@@ -219,6 +233,28 @@ fn data_block(body: &[u8]) -> String {
     block
 }
 
+/// Why a send on one connection failed.
+#[derive(Debug)]
+struct ConnSendError {
+    error: lettre::transport::smtp::Error,
+    /// The connection broke at a point where the server may already have taken the
+    /// message. Sending it again on another connection could deliver it twice.
+    in_doubt: bool,
+}
+
+impl ConnSendError {
+    /// A failure from a step that may have come after the message was written: a reply
+    /// is an answer, anything else (a broken connection, a reply cut short) leaves the
+    /// message's fate unknown.
+    fn maybe_after_data(error: lettre::transport::smtp::Error) -> Self {
+        let answered = error.is_permanent() || error.is_transient();
+        Self {
+            error,
+            in_doubt: !answered,
+        }
+    }
+}
+
 /// Why a connection could not be opened.
 #[derive(Debug)]
 enum ConnectError {
@@ -235,6 +271,9 @@ pub enum PoolSendError {
     /// No connection to the server could be opened (refused, unreachable, reset).
     Connect(std::io::Error),
     Smtp(lettre::transport::smtp::Error),
+    /// The connection broke after the message may have reached the server: it is not
+    /// sent again here, and whoever retries it later sends it with the same Message-ID.
+    InDoubt(lettre::transport::smtp::Error),
 }
 
 impl From<ConnectError> for PoolSendError {
@@ -312,26 +351,36 @@ impl SmtpPool {
             // Never closed, so acquiring cannot fail; the permit ends with the send.
             let _permit = self.sending.acquire().await;
             if let Some(mut conn) = self.take_idle() {
-                match conn.send(envelope, body).await {
-                    Ok(_) => {
-                        self.give_back(conn);
-                        return Ok(());
+                // lettre's sequence cannot tell where it broke, so a connection it is to
+                // use is first asked whether it still stands.
+                let stands = conn.pipelines(envelope, body) || conn.conn.test_connected().await;
+                if stands {
+                    match conn.send(envelope, body).await {
+                        Ok(()) => {
+                            self.give_back(conn);
+                            return Ok(());
+                        }
+                        Err(e) if e.in_doubt => return Err(PoolSendError::InDoubt(e.error)),
+                        // A server's refusal is an answer: trying on another connection
+                        // would only be refused again.
+                        Err(e) if e.error.is_permanent() || e.error.is_transient() => {
+                            return Err(PoolSendError::Smtp(e.error));
+                        }
+                        // An idle connection the server has since closed, found so
+                        // before the message went: try a fresh one.
+                        Err(_) => {}
                     }
-                    // A server's refusal is an answer: trying on another connection would
-                    // only be refused again.
-                    Err(e) if e.is_permanent() || e.is_transient() => {
-                        return Err(PoolSendError::Smtp(e));
-                    }
-                    // An idle connection the server has since closed: try a fresh one.
-                    Err(_) => {}
                 }
             }
             let mut conn = self.server.connect(self.timeout).await?;
-            conn.send(envelope, body)
-                .await
-                .map_err(PoolSendError::Smtp)?;
-            self.give_back(conn);
-            Ok(())
+            match conn.send(envelope, body).await {
+                Ok(()) => {
+                    self.give_back(conn);
+                    Ok(())
+                }
+                Err(e) if e.in_doubt => Err(PoolSendError::InDoubt(e.error)),
+                Err(e) => Err(PoolSendError::Smtp(e.error)),
+            }
         };
         match tokio::time::timeout(self.timeout, attempt).await {
             Err(_) => Err(PoolSendError::TimedOut(self.timeout)),

@@ -298,7 +298,11 @@ pub struct SendRenewalNoticesInput {
     /// A sentence added to the notice.
     pub message: Option<String>,
     /// Choose one per intended batch: sending the same key again returns the first batch
-    /// instead of notifying everyone twice.
+    /// instead of notifying everyone twice, also when the requests arrive at once. A key
+    /// is kept for the programme's `bulk_notices.idempotency_key_hours` (24 hours by
+    /// default) from its batch's creation; after that it starts a new batch. Within that
+    /// time, the key with different criteria is refused with `IDEMPOTENCY_KEY_REUSED`
+    /// and nothing is sent: use a new key for a new batch.
     pub idempotency_key: Option<String>,
 }
 

@@ -66,6 +66,7 @@ pub const TABLES: &[&str] = &[
     "car_access_log",
     "business_plan",
     "unknown_login_failure",
+    "worker_heartbeat",
 ];
 
 /// The password hash every generated account carries (nobody signs in with it; the

@@ -22,8 +22,9 @@ use entity::{application, candidacy};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, InsertStatement, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
+    Select,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -73,8 +74,47 @@ fn staff(actor: &Actor) -> DomainResult<()> {
     Ok(())
 }
 
-/// Records a batch and queues its fan-out. The same `idempotency_key` twice returns the
-/// first batch.
+/// What a request gets whose idempotency key a batch already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyUse {
+    /// The same request again: it gets that batch.
+    Replay,
+    /// Another request under a key still in use: refused, since answering with the first
+    /// batch would tell staff their new selection was sent when it was not.
+    Mismatch,
+    /// Held longer than the programme keeps keys: the key starts a new batch.
+    Expired,
+}
+
+/// Decides a request with `criteria` (as it would be stored) whose key `batch` holds.
+fn key_use(
+    batch: &bulk_notice_batch::Model,
+    criteria: &serde_json::Value,
+    now: DateTime<Utc>,
+    kept_for: chrono::Duration,
+) -> KeyUse {
+    if batch.created_at < now - kept_for {
+        KeyUse::Expired
+    } else if &batch.criteria == criteria {
+        KeyUse::Replay
+    } else {
+        KeyUse::Mismatch
+    }
+}
+
+fn key_reused() -> DomainError {
+    DomainError::invalid(
+        Violation::new(
+            "IDEMPOTENCY_KEY_REUSED",
+            "This idempotency key was already used for a batch with different criteria; use a new key for a new batch.",
+        )
+        .on("idempotencyKey"),
+    )
+}
+
+/// Records a batch and queues its fan-out. The same `idempotency_key` with the same
+/// criteria returns the first batch for `bulk_notices.idempotency_key_hours`, and with
+/// other criteria is refused; after that time the key makes a new batch.
 pub async fn create(
     ctx: &Context,
     actor: &Actor,
@@ -88,6 +128,10 @@ pub async fn create(
         .state
         .map(|s| s.trim().to_uppercase())
         .filter(|s| !s.is_empty());
+    // The order of the statuses selects nothing different, so it must not make the same
+    // request look like another to its idempotency key.
+    criteria.statuses.sort_by_key(|s| s.to_value());
+    criteria.statuses.dedup();
     if let (Some(from), Some(to)) = (criteria.expiring_from, criteria.expiring_to)
         && from > to
     {
@@ -101,7 +145,9 @@ pub async fn create(
         idempotency_key.as_deref(),
         200,
     )?;
+    let criteria = serde_json::to_value(&criteria).map_err(DomainError::internal)?;
     let now = ctx.now();
+    let kept_for = chrono::Duration::hours(ctx.config.bulk_notices.idempotency_key_hours);
     let txn = ctx.begin_write().await?;
     if let Some(k) = &key
         && let Some(existing) = bulk_notice_batch::Entity::find()
@@ -109,13 +155,35 @@ pub async fn create(
             .one(&txn)
             .await?
     {
-        txn.commit().await?;
-        return Ok(existing);
+        match key_use(&existing, &criteria, now, kept_for) {
+            KeyUse::Replay => {
+                txn.commit().await?;
+                return Ok(existing);
+            }
+            KeyUse::Mismatch => {
+                txn.rollback().await?;
+                return Err(key_reused());
+            }
+            // The old batch keeps its history but lets go of the key, so the unique index
+            // admits the new batch. A concurrent request that released it first leaves
+            // nothing to update here, and its batch then meets ours at the index below.
+            KeyUse::Expired => {
+                bulk_notice_batch::Entity::update_many()
+                    .col_expr(
+                        bulk_notice_batch::Column::IdempotencyKey,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .filter(bulk_notice_batch::Column::IdempotencyKey.eq(k.clone()))
+                    .filter(bulk_notice_batch::Column::CreatedAt.lt(now - kept_for))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
     }
     let batch = bulk_notice_batch::ActiveModel {
         created_by: Set(viewer.account_id),
         kind: Set(BatchKind::RenewalNotice),
-        criteria: Set(serde_json::to_value(&criteria).map_err(DomainError::internal)?),
+        criteria: Set(criteria.clone()),
         status: Set(BatchStatus::Preparing),
         total: Set(0),
         created_at: Set(now),
@@ -130,15 +198,23 @@ pub async fn create(
     let batch = match batch {
         Ok(batch) => batch,
         // The same key sent twice at once: the other request's batch committed between
-        // our lookup and insert, and both callers get it.
+        // our lookup and insert, and both callers get it, if they asked for the same.
         Err(e) if crate::error::is_unique_violation(&e) => {
             txn.rollback().await?;
             let k = key.ok_or_else(|| DomainError::internal(e))?;
-            return bulk_notice_batch::Entity::find()
+            let winner = bulk_notice_batch::Entity::find()
                 .filter(bulk_notice_batch::Column::IdempotencyKey.eq(k))
                 .one(&ctx.db)
                 .await?
-                .ok_or(DomainError::NotFound("bulk notice batch"));
+                .ok_or(DomainError::NotFound("bulk notice batch"))?;
+            return match key_use(&winner, &criteria, now, kept_for) {
+                KeyUse::Replay => Ok(winner),
+                KeyUse::Mismatch => Err(key_reused()),
+                // It committed while we ran, so it cannot have outlived the key's time.
+                KeyUse::Expired => Err(DomainError::bug(
+                    "a batch written concurrently already holds an expired idempotency key",
+                )),
+            };
         }
         Err(e) => return Err(e.into()),
     };
@@ -569,4 +645,56 @@ pub async fn list(
         .limit(limit)
         .all(&ctx.db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn batch(criteria: serde_json::Value, created_at: DateTime<Utc>) -> bulk_notice_batch::Model {
+        bulk_notice_batch::Model {
+            id: 1,
+            created_by: 1,
+            kind: BatchKind::RenewalNotice,
+            criteria,
+            status: BatchStatus::Sending,
+            total: 3,
+            created_at,
+            prepared_at: None,
+            cancelled_at: None,
+            completed_at: None,
+            idempotency_key: Some("spring".to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_key_replays_its_batch_for_the_same_criteria_until_it_expires() {
+        let made = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+        let day = chrono::Duration::hours(24);
+        let b = batch(json!({ "state": "WI", "statuses": [] }), made);
+        // The same criteria, whatever order the stored JSON keeps its keys in.
+        let same = json!({ "statuses": [], "state": "WI" });
+        let other = json!({ "state": "IL", "statuses": [] });
+        assert_eq!(key_use(&b, &same, made, day), KeyUse::Replay);
+        assert_eq!(key_use(&b, &same, made + day, day), KeyUse::Replay);
+        assert_eq!(key_use(&b, &other, made + day, day), KeyUse::Mismatch);
+        let later = made + day + chrono::Duration::seconds(1);
+        assert_eq!(key_use(&b, &same, later, day), KeyUse::Expired);
+        // Once expired, the key is free whatever the new request asks for.
+        assert_eq!(key_use(&b, &other, later, day), KeyUse::Expired);
+    }
+
+    #[test]
+    fn a_reused_key_is_refused_on_the_key_in_words_staff_can_act_on() {
+        match key_reused() {
+            DomainError::Invalid(v) => {
+                assert_eq!(v.len(), 1);
+                assert_eq!(v[0].code, "IDEMPOTENCY_KEY_REUSED");
+                assert_eq!(v[0].field.as_deref(), Some("idempotencyKey"));
+                assert!(v[0].message.contains("new key"), "{}", v[0].message);
+            }
+            other => panic!("expected a violation, got {other:?}"),
+        }
+    }
 }

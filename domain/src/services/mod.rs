@@ -18,6 +18,7 @@ pub mod documents;
 pub mod evaluators;
 pub mod evidence;
 pub mod housekeeping;
+pub mod liveness;
 pub mod notifications;
 pub mod payments;
 pub mod portfolios;

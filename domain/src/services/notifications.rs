@@ -87,9 +87,14 @@ pub fn claimable(now: DateTime<Utc>, lease: Duration) -> Condition {
         )
 }
 
-/// Records successful sends of rows `worker` holds, in one statement, and erases the
-/// one-time secrets the messages carried.
-pub async fn mark_sent(ctx: &Context, ids: &[i64], worker: &str) -> DomainResult<()> {
+/// Records successful sends, in one statement, and erases the one-time secrets the
+/// messages carried.
+///
+/// Any pending row among `ids` is marked, whoever holds it now: the server accepted the
+/// message, and that is true even if the claim was given back meanwhile (a database
+/// outage outlasted the claim, or another worker took this one for dead). Forgetting the
+/// send would only have it sent again.
+pub async fn mark_sent(ctx: &Context, ids: &[i64]) -> DomainResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -111,7 +116,8 @@ pub async fn mark_sent(ctx: &Context, ids: &[i64], worker: &str) -> DomainResult
             notification::Column::Attempts,
             Expr::col(notification::Column::Attempts).add(1),
         )
-        .filter(held_by(ctx.db.get_database_backend(), ids, worker))
+        .filter(id_among(ctx.db.get_database_backend(), ids))
+        .filter(notification::Column::Status.eq(NotificationStatus::Pending))
         .exec(&ctx.db)
         .await?;
     Ok(())
@@ -132,6 +138,16 @@ pub async fn release(ctx: &Context, ids: &[i64], worker: &str) -> DomainResult<(
     if ids.is_empty() {
         return Ok(());
     }
+    unclaim()
+        .filter(held_by(ctx.db.get_database_backend(), ids, worker))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
+}
+
+/// An update that gives rows back: held by nobody, not pushed, so the relay pushes them
+/// at its next pass. The caller filters which.
+pub(crate) fn unclaim() -> sea_orm::UpdateMany<notification::Entity> {
     notification::Entity::update_many()
         .col_expr(
             notification::Column::ClaimedBy,
@@ -145,10 +161,30 @@ pub async fn release(ctx: &Context, ids: &[i64], worker: &str) -> DomainResult<(
             notification::Column::PushedAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .filter(held_by(ctx.db.get_database_backend(), ids, worker))
+}
+
+/// Makes the pending rows among `ids` that nobody holds due now, for the relay to push at
+/// its next pass. Returns how many.
+pub async fn due_now(ctx: &Context, ids: &[i64]) -> DomainResult<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let due = notification::Entity::update_many()
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(ctx.now()))
+        .col_expr(
+            notification::Column::PushedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(id_among(ctx.db.get_database_backend(), ids))
+        .filter(notification::Column::Status.eq(NotificationStatus::Pending))
+        .filter(notification::Column::ClaimedAt.is_null())
         .exec(&ctx.db)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected;
+    if due > 0 {
+        ctx.outbox_written();
+    }
+    Ok(due)
 }
 
 /// How a failed send should be treated.

@@ -141,6 +141,29 @@ pub async fn unstamp(ctx: &Context, outbox: Outbox, ids: &[i64]) -> DomainResult
     Ok(())
 }
 
+/// Takes back the `pushed_at` stamp of every row that waits for a worker and is held by
+/// none, so the relay pushes them all again at its next pass. For when the jobs that carry
+/// them may be gone: the queue lost its data, or a worker died holding jobs it had fetched
+/// and not yet started (which rows those were, nobody knows). Rows still on the queue
+/// then have two jobs; the second finds them claimed or done and does nothing. Returns
+/// how many rows of each outbox will be pushed again.
+pub async fn redrive(ctx: &Context) -> DomainResult<(u64, u64)> {
+    let mut counts = [0u64; 2];
+    for (i, outbox) in [Outbox::Mail, Outbox::Tasks].into_iter().enumerate() {
+        let mut update = Query::update();
+        update
+            .table(outbox.table())
+            .value("pushed_at", Option::<DateTime<Utc>>::None)
+            .and_where(Expr::col("status").eq("pending"))
+            .and_where(Expr::col("pushed_at").is_not_null());
+        if outbox == Outbox::Mail {
+            update.and_where(Expr::col("claimed_at").is_null());
+        }
+        counts[i] = ctx.db.execute(&update).await?.rows_affected();
+    }
+    Ok((counts[0], counts[1]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::room;

@@ -18,6 +18,10 @@ pub const RELAY_POLL: Duration = Duration::from_millis(50);
 pub const QUEUE_POLL: Duration = Duration::from_millis(50);
 pub const REDELIVER_AFTER: Duration = Duration::from_secs(2);
 pub const CLAIM_LEASE: Duration = Duration::from_secs(3);
+/// Worker liveness for tests: a dead worker's claims go within a few seconds. Well above
+/// a beat's worst delay on a busy machine, so that no live worker is taken for dead.
+pub const HEARTBEAT: Duration = Duration::from_millis(250);
+pub const STALE_AFTER: Duration = Duration::from_millis(2500);
 
 /// Long enough for every redelivery mechanism to have had its chance: a claim lease, a
 /// redelivery delay and a margin for polls on a busy machine.
@@ -30,6 +34,10 @@ pub fn timing() -> worker::Timing {
         relay_max_outstanding: 2000,
         claim_lease: CLAIM_LEASE,
         queue_poll: QUEUE_POLL,
+        heartbeat: HEARTBEAT,
+        stale_after: STALE_AFTER,
+        // Inside `TestApp::stop`'s own bound.
+        shutdown_grace: Duration::from_secs(10),
         ..worker::Timing::default()
     }
 }
@@ -57,9 +65,18 @@ pub struct TestAppBuilder {
     programme: Vec<String>,
     edge: infra::settings::EdgeSettings,
     password_hashing: (usize, usize),
+    database_url: Option<String>,
 }
 
 impl TestAppBuilder {
+    /// Runs the system on the database at `url` (an empty one: the system migrates it on
+    /// start) instead of one provisioned for the test, e.g. on a `PostgresCluster` the
+    /// test stops and starts. The database is left as it is when the test ends.
+    pub fn database_url(mut self, url: String) -> Self {
+        self.database_url = Some(url);
+        self
+    }
+
     /// Runs only the API in-process: emails stay in the outbox until a worker (a
     /// `WorkerProcess`) takes them.
     pub fn without_worker(mut self) -> Self {
@@ -105,7 +122,10 @@ impl TestAppBuilder {
             .tempdir()
             .unwrap();
         let smtp = SmtpServer::start().await;
-        let backend = Backend::provision(dir.path(), &name).await;
+        let backend = match self.database_url {
+            Some(url) => Backend::provision_with_database(&name, url).await,
+            None => Backend::provision(dir.path(), &name).await,
+        };
         let programme_config = if self.programme.is_empty() {
             None
         } else {
@@ -212,6 +232,7 @@ impl TestApp {
                 domain::security::default_hash_slots(),
                 domain::security::DEFAULT_HASH_QUEUE,
             ),
+            database_url: None,
         }
     }
 

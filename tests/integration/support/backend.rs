@@ -7,6 +7,8 @@
 //!   test binary. Creating the template is serialised by an advisory lock, so it is safe
 //!   whether the tests run as threads (`cargo test`) or as processes (`cargo nextest`).
 //! - `TEST_REDIS_URL=redis://…`: the Redis queue, under a prefix of the test's own.
+//! - A database the test brings (`TestAppBuilder::database_url`, e.g. a
+//!   `PostgresCluster` it stops and starts): used as it is, and left to the test.
 //!
 //! Cleanup is best effort: the test database is dropped and the queue keys deleted when
 //! the test ends; what a killed test process leaves behind is removed by a later run.
@@ -56,11 +58,7 @@ fn env(name: &str) -> Option<String> {
 impl Backend {
     /// Provisions a database and a queue namespace for a test whose files live in `dir`.
     pub async fn provision(dir: &Path, name: &str) -> Self {
-        let redis_url = env("TEST_REDIS_URL");
-        let queue_prefix = format!("{QUEUE_PREFIX}{name}");
-        if let Some(url) = &redis_url {
-            remove_dead_processes_queues(url).await;
-        }
+        let (redis_url, queue_prefix) = provision_queue(name).await;
         match env("TEST_DATABASE_URL") {
             Some(admin_url) => {
                 let db_name = format!("{TEST_DB_PREFIX}{name}");
@@ -81,6 +79,19 @@ impl Backend {
                 queue_prefix,
                 postgres: None,
             },
+        }
+    }
+
+    /// A queue namespace as [`provision`](Self::provision) makes, with a database the
+    /// test brings (an empty one: the system migrates it on start). The database is the
+    /// test's to remove, not the clean-up's.
+    pub async fn provision_with_database(name: &str, database_url: String) -> Self {
+        let (redis_url, queue_prefix) = provision_queue(name).await;
+        Self {
+            database_url,
+            redis_url,
+            queue_prefix,
+            postgres: None,
         }
     }
 
@@ -131,6 +142,16 @@ impl Backend {
             });
         });
     }
+}
+
+/// The Redis URL, if the queue is Redis (else it is the embedded one, in the test's
+/// directory), and the test's prefix in it.
+async fn provision_queue(name: &str) -> (Option<String>, String) {
+    let redis_url = env("TEST_REDIS_URL");
+    if let Some(url) = &redis_url {
+        remove_dead_processes_queues(url).await;
+    }
+    (redis_url, format!("{QUEUE_PREFIX}{name}"))
 }
 
 /// `postgres://user@host:port/postgres?x=y` with the database replaced by `name`.
@@ -279,7 +300,7 @@ async fn redis_connection(url: &str) -> redis::RedisResult<redis::aio::Multiplex
 const APALIS_QUEUES: &str = "core:apalis:queues:list";
 
 /// Deletes every key matching `prefix:*`, and the prefix's queues from apalis's list.
-async fn delete_queues(url: &str, prefix: &str) -> redis::RedisResult<()> {
+pub async fn delete_queues(url: &str, prefix: &str) -> redis::RedisResult<()> {
     let mut conn = redis_connection(url).await?;
     let listed: Vec<String> = redis::cmd("ZRANGE")
         .arg(APALIS_QUEUES)

@@ -7,6 +7,7 @@ pub mod candidates;
 pub mod certificates;
 pub mod courses;
 pub mod graphql;
+pub mod postgres_cluster;
 pub mod reviews;
 pub mod smtp;
 pub mod uploads;
@@ -14,5 +15,6 @@ pub mod worker;
 
 pub use app::{REDELIVERY_WINDOW, TestApp};
 pub use graphql::{PASSWORD, data, error_code, error_codes, user_error_codes};
+pub use postgres_cluster::PostgresCluster;
 pub use smtp::{Received, Refusal, WAIT};
 pub use worker::WorkerProcess;

@@ -41,6 +41,13 @@ pub enum Mode {
     },
     /// `550` to every `RCPT TO`: a permanent failure.
     Reject,
+    /// Takes the next `remaining` messages, then closes each one's connection without
+    /// answering its `DATA`: the sender cannot know the message arrived. Back to `Accept`
+    /// after them.
+    DropAfterData { remaining: u32 },
+    /// `451` to every `MAIL FROM`, in open sessions as in new ones: a server in trouble
+    /// that the client's pooled connections cannot avoid.
+    Defer,
     /// Reads a message's `DATA` and does not answer it, holding the connection until the
     /// mode changes (then closes it unanswered, or answers it: see
     /// [`SmtpServer::accept_including_stalled`]) or the client goes away.
@@ -108,6 +115,9 @@ struct State {
     /// Commands that arrived before the reply to the one ahead of them was written:
     /// pipelined. A client must not do that unless the server offered PIPELINING.
     pipelined_commands: u64,
+    /// How long the server takes to answer each message's `DATA`, after it has taken the
+    /// message: a slow server, so that a fault can land in the middle of a batch.
+    pace: Duration,
 }
 
 struct Inner {
@@ -152,6 +162,7 @@ impl SmtpServer {
                 answer_stalled: false,
                 pipelining: true,
                 pipelined_commands: 0,
+                pace: Duration::ZERO,
             }),
             changed: watch::channel(0).0,
         });
@@ -222,6 +233,24 @@ impl SmtpServer {
     }
 
     /// Sessions opened from now on do not offer PIPELINING.
+    /// Takes the next `messages` and drops each one's connection unanswered (see
+    /// [`Mode::DropAfterData`]).
+    pub fn drop_after_data(&self, messages: u32) {
+        self.set_mode(Mode::DropAfterData {
+            remaining: messages,
+        });
+    }
+
+    /// Answers `451` to every `MAIL FROM` until the mode changes (see [`Mode::Defer`]).
+    pub fn defer(&self) {
+        self.set_mode(Mode::Defer);
+    }
+
+    /// Answers each message `pace` after taking it (see `State::pace`).
+    pub fn pace(&self, pace: Duration) {
+        self.inner.update(|s| s.pace = pace);
+    }
+
     pub fn without_pipelining(&self) {
         self.inner.update(|s| s.pipelining = false);
     }
@@ -431,7 +460,7 @@ async fn session(inner: Arc<Inner>, stream: TcpStream) -> std::io::Result<()> {
             "EHLO" if pipelining => b"250-lsscp-test greets you\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n",
             "EHLO" => b"250-lsscp-test greets you\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n",
             "HELO" => b"250 lsscp-test\r\n",
-            "MAIL" if refusal == Some(Refusal::MailFrom451) => {
+            "MAIL" if refusal == Some(Refusal::MailFrom451) || inner.lock().mode == Mode::Defer => {
                 b"451 4.3.0 test server: try again later\r\n"
             }
             "MAIL" => {
@@ -458,8 +487,30 @@ async fn session(inner: Arc<Inner>, stream: TcpStream) -> std::io::Result<()> {
                     return Ok(());
                 }
                 let message = parse(number, &mail_from, &recipients, raw);
-                inner.update(|s| s.messages.push(message));
+                let vanish = inner.update(|s| {
+                    s.messages.push(message);
+                    match s.mode {
+                        Mode::DropAfterData { remaining } => {
+                            s.mode = if remaining <= 1 {
+                                Mode::Accept
+                            } else {
+                                Mode::DropAfterData {
+                                    remaining: remaining - 1,
+                                }
+                            };
+                            true
+                        }
+                        _ => false,
+                    }
+                });
+                if vanish {
+                    return Ok(());
+                }
                 recipients.clear();
+                let pace = inner.lock().pace;
+                if !pace.is_zero() {
+                    tokio::time::sleep(pace).await;
+                }
                 b"250 2.0.0 Ok: queued\r\n"
             }
             "RSET" => {

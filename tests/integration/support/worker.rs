@@ -2,7 +2,8 @@
 //! listener, that a test can kill like a crash would.
 
 use super::app::{
-    APP_URL, AppConfig, CLAIM_LEASE, MAIL_FROM, QUEUE_POLL, REDELIVER_AFTER, RELAY_POLL,
+    APP_URL, AppConfig, CLAIM_LEASE, HEARTBEAT, MAIL_FROM, QUEUE_POLL, REDELIVER_AFTER, RELAY_POLL,
+    STALE_AFTER,
 };
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -21,6 +22,13 @@ impl WorkerProcess {
     /// Starts `lsscp worker` with the environment of `app`'s system and the tests' short
     /// timing. Its output goes to a log file in the test's directory.
     pub fn spawn(app: &AppConfig) -> Self {
+        Self::spawn_with(app, &[])
+    }
+
+    /// Starts `lsscp worker` like [`WorkerProcess::spawn`], with `overrides` laid over its
+    /// environment (e.g. a claim lease long enough that only the liveness checks can
+    /// explain a quick recovery).
+    pub fn spawn_with(app: &AppConfig, overrides: &[(&str, String)]) -> Self {
         let name = format!(
             "test-{}-worker-{}",
             app.name,
@@ -52,6 +60,8 @@ impl WorkerProcess {
                 REDELIVER_AFTER.as_secs().to_string(),
             )
             .env("WORKER_CLAIM_LEASE_SECS", CLAIM_LEASE.as_secs().to_string())
+            .env("WORKER_HEARTBEAT_MS", HEARTBEAT.as_millis().to_string())
+            .env("WORKER_STALE_AFTER_MS", STALE_AFTER.as_millis().to_string())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
@@ -60,6 +70,9 @@ impl WorkerProcess {
         }
         if let Some(path) = &app.programme_config {
             command.env("LSSCP_PROGRAMME_CONFIG", path);
+        }
+        for (name, value) in overrides {
+            command.env(name, value);
         }
         let child = command
             .spawn()

@@ -10,13 +10,25 @@ use domain::jobs::{MAIL_QUEUE, RunSweep, RunTask, SWEEP_QUEUE, SendEmail, TASK_Q
 use infra::queue::Backend;
 use tokio::sync::watch;
 
+/// Counts the runs of the process's apalis workers, to name each run apart.
+static PART_RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Builds and runs an apalis worker for `$queue` on whichever backend the queue uses.
 /// A macro rather than a generic function: the two backends' worker types differ in ways
 /// that would need a page of trait bounds to abstract.
 macro_rules! run_queue_worker {
     ($state:expr, $queue:expr, $args:ty, $handler:expr, $concurrency:expr, $shutdown:expr) => {{
         let state: State = $state;
-        let name = format!("{}:{}", state.name, $queue);
+        // A name of its own for every run of the part: a part restarted after an error
+        // would otherwise be refused by the queue ("still active") until its previous
+        // registration timed out. What the previous run had fetched and not finished is
+        // re-driven by the relay and the liveness checks, not by the queue.
+        let name = format!(
+            "{}:{}:{}",
+            state.name,
+            $queue,
+            PART_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let poll = state.timing.queue_poll;
         let result = match state.queue.backend() {
             Backend::Redis(conn) => {

@@ -2,7 +2,7 @@
 //! (skipping it if it is done or held by a live worker), dispatches on its kind, and
 //! records the outcome. A failed task is retried with backoff like an email.
 
-use crate::State;
+use crate::{State, gate};
 use apalis::prelude::{BoxDynError, Data};
 use domain::jobs::RunTask;
 use domain::services::{assignment, bulk_notices, tasks};
@@ -18,11 +18,20 @@ enum Outcome {
 }
 
 pub async fn handle(job: RunTask, state: Data<State>) -> Result<(), BoxDynError> {
-    let state: &State = &state;
-    let lease = chrono::Duration::from_std(state.timing.claim_lease)?;
-    let Some(task) = tasks::claim(&state.ctx, job.task_id, &state.name, lease)
-        .await
-        .map_err(|e| format!("claim task {}: {e:?}", job.task_id))?
+    let state: State = (*state).clone();
+    // As a task of its own, so that a failing apalis worker does not abandon a fan-out
+    // half-way (see `WorkerState::detached`).
+    Ok(state.clone().detached(run_task(state, job.task_id)).await?)
+}
+
+async fn run_task(state: State, task_id: i64) -> Result<(), String> {
+    let state = &state;
+    let lease = chrono::Duration::from_std(state.timing.claim_lease).map_err(|e| e.to_string())?;
+    let Some(task) = gate::persist(state.timing.redeliver_after, || {
+        tasks::claim(&state.ctx, task_id, &state.name, lease)
+    })
+    .await
+    .map_err(|e| format!("claim task {task_id}: {e:?}"))?
     else {
         return Ok(());
     };
@@ -37,21 +46,26 @@ pub async fn handle(job: RunTask, state: Data<State>) -> Result<(), BoxDynError>
                 crate::panic_message(panic.as_ref())
             )))
         });
+    let bound = state.timing.claim_lease;
     match outcome {
-        Ok(()) => tasks::mark_done(&state.ctx, task.id, &state.name)
+        Ok(()) => gate::persist(bound, || tasks::mark_done(&state.ctx, task.id, &state.name))
             .await
             .map_err(|e| format!("mark task {} done: {e:?}", task.id))?,
         Err(Outcome::Failed(error)) => {
             tracing::warn!(task = task.id, kind = %task.kind, %error, "task failed");
-            tasks::mark_failed(&state.ctx, &task, &state.name, &error)
-                .await
-                .map_err(|e| format!("mark task {} failed: {e:?}", task.id))?;
+            gate::persist(bound, || {
+                tasks::mark_failed(&state.ctx, &task, &state.name, &error)
+            })
+            .await
+            .map_err(|e| format!("mark task {} failed: {e:?}", task.id))?;
         }
         Err(Outcome::Panicked(error)) => {
             tracing::error!(task = task.id, kind = %task.kind, %error, "task panicked");
-            tasks::mark_failed_for_good(&state.ctx, &task, &state.name, &error)
-                .await
-                .map_err(|e| format!("mark task {} failed: {e:?}", task.id))?;
+            gate::persist(bound, || {
+                tasks::mark_failed_for_good(&state.ctx, &task, &state.name, &error)
+            })
+            .await
+            .map_err(|e| format!("mark task {} failed: {e:?}", task.id))?;
         }
     }
     state.ctx.outbox_written();

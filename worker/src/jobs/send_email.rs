@@ -7,11 +7,16 @@
 //! single source of truth for when to try again.
 //!
 //! Successful sends are recorded by the process's recorder (`crate::sent_ledger`), which
-//! takes the ids of every job in one UPDATE every few milliseconds. The job ends once all
-//! of its sends are recorded, and stops sending if one could not be.
+//! takes the ids of every job in one UPDATE every few milliseconds and holds them through
+//! a database outage. The job ends once all of its sends are recorded.
+//!
+//! A job runs as a task of its own (`WorkerState::detached`): if the apalis worker that
+//! fetched it fails and restarts, the sends under way finish and are recorded. No send
+//! starts while the gate is closed (`crate::gate`).
 
-use crate::State;
+use crate::mail_health::{Recovery, Verdict};
 use crate::sent_ledger::{Receipt, STOPPED};
+use crate::{State, gate};
 use apalis::prelude::{BoxDynError, Data};
 use domain::jobs::SendEmail;
 use domain::services::notifications::{self, Failure};
@@ -23,13 +28,26 @@ use std::time::Instant;
 use tokio::sync::oneshot::error::TryRecvError;
 
 pub async fn handle(job: SendEmail, state: Data<State>) -> Result<(), BoxDynError> {
-    let state: &State = &state;
-    let started = Instant::now();
-    let lease = chrono::Duration::from_std(state.timing.claim_lease)?;
+    let state: State = (*state).clone();
     let ids = job.ids();
-    let rows = notifications::claim_for_sending(&state.ctx, &ids, &state.name, lease)
-        .await
-        .map_err(|e| format!("claim notifications {ids:?}: {e:?}"))?;
+    Ok(state.clone().detached(send_job(state, ids)).await?)
+}
+
+async fn send_job(state: State, ids: Vec<i64>) -> Result<(), String> {
+    let state = &state;
+    let started = Instant::now();
+    let lease = chrono::Duration::from_std(state.timing.claim_lease).map_err(|e| e.to_string())?;
+    // Nothing is claimed while nothing could be sent: the rows stay free for a worker
+    // that can. The wait is bounded by the redelivery delay, after which the relay
+    // pushes the rows again anyway.
+    if !gate::wait_open(state, started + state.timing.redeliver_after).await {
+        return Err("the gate stayed closed; the emails are left to the relay".to_owned());
+    }
+    let rows = gate::persist(state.timing.redeliver_after, || {
+        notifications::claim_for_sending(&state.ctx, &ids, &state.name, lease)
+    })
+    .await
+    .map_err(|e| format!("claim notifications {ids:?}: {e:?}"))?;
     if rows.is_empty() {
         return Ok(());
     }
@@ -76,8 +94,8 @@ fn settle(receipts: &mut VecDeque<Receipt>) -> Result<(), String> {
 }
 
 /// Sends `rows` in order, handing each success to the recorder. Returns how many were sent
-/// and the receipts not yet come back. Stops, with its error, once a send could not be
-/// recorded: sending on would leave accepted messages unrecorded, to be sent again.
+/// and the receipts not yet come back. Before each send the gate must be open; if it does
+/// not open in time, the rest of the claims are given back.
 async fn send_all(
     state: &State,
     rows: Vec<notification::Model>,
@@ -86,38 +104,77 @@ async fn send_all(
     let mut count = 0;
     let mut receipts = VecDeque::new();
     for (i, row) in rows.iter().enumerate() {
-        if Instant::now() >= last_start {
+        if Instant::now() >= last_start || !gate::wait_to_send(state, last_start).await {
             let rest: Vec<i64> = rows[i..].iter().map(|r| r.id).collect();
-            notifications::release(&state.ctx, &rest, &state.name)
-                .await
-                .map_err(|e| format!("release notifications {rest:?}: {e:?}"))?;
+            gate::persist(state.timing.claim_lease, || {
+                notifications::release(&state.ctx, &rest, &state.name)
+            })
+            .await
+            .map_err(|e| format!("release notifications {rest:?}: {e:?}"))?;
             tracing::warn!(
                 released = rest.len(),
                 "the claim's lease ran short; the rest are queued again"
             );
             break;
         }
+        let started = Instant::now();
         match send_one(state, row).await {
             Ok(()) => {
-                receipts.push_back(state.sent.record(&state.ctx, &state.name, row.id));
+                receipts.push_back(state.sent.record(&state.ctx, row.id));
                 count += 1;
                 settle(&mut receipts)?;
+                if let Recovery::After(outage, failed) =
+                    state.mail_health.succeeded(started, Instant::now())
+                {
+                    retry_after_outage(state, outage, &failed).await;
+                }
             }
             Err((error, failure)) => {
-                let status = notifications::mark_attempt_failed(
-                    &state.ctx,
-                    row,
-                    &state.name,
-                    &error,
-                    failure,
-                )
+                let verdict = (failure == Failure::Transient)
+                    .then(|| state.mail_health.failed(row.id, started, Instant::now()));
+                if verdict == Some(Verdict::Tripped) {
+                    tracing::warn!(
+                        %error,
+                        "the mail server fails every send; sending paused, trying it every second"
+                    );
+                }
+                let status = gate::persist(state.timing.claim_lease, || {
+                    notifications::mark_attempt_failed(
+                        &state.ctx,
+                        row,
+                        &state.name,
+                        &error,
+                        failure,
+                    )
+                })
                 .await
                 .map_err(|e| format!("mark notification {} failed: {e:?}", row.id))?;
                 tracing::warn!(notification = row.id, ?status, %error, "email not sent");
+                if verdict == Some(Verdict::DuringOutage) {
+                    retry_after_outage(state, std::time::Duration::ZERO, &[row.id]).await;
+                }
             }
         }
     }
     Ok((count, receipts))
+}
+
+/// Makes the emails that failed while the mail server was down due again now: their
+/// failure said nothing about them, and the backoff it gave them would hold them for
+/// minutes after the server came back.
+async fn retry_after_outage(state: &State, outage: std::time::Duration, failed: &[i64]) {
+    let result = gate::persist(state.timing.claim_lease, || {
+        notifications::due_now(&state.ctx, failed)
+    })
+    .await;
+    match result {
+        Ok(due) => tracing::warn!(
+            outage_ms = outage.as_millis() as u64,
+            due,
+            "the mail server takes messages again; what failed meanwhile is due now"
+        ),
+        Err(e) => tracing::warn!(error = ?e, "cannot make the emails failed in the outage due"),
+    }
 }
 
 /// Renders and sends one row. A panic on the way (the row's text tripping a library) fails

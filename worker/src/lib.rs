@@ -272,6 +272,10 @@ pub async fn run(state: State, shutdown: watch::Receiver<bool>) {
     tracing::info!(worker = %state.name, "worker stopped");
 }
 
+/// How long a part that ended waits before it starts again, unless it ran a good while
+/// and only lost its queue registration.
+const RESTART_PAUSE: Duration = Duration::from_secs(1);
+
 /// Restarts `part` whenever it ends before shutdown, a panic included: a part that died
 /// with its task would leave the process alive but idle.
 async fn supervise<F, Fut>(what: &'static str, shutdown: watch::Receiver<bool>, part: F)
@@ -281,6 +285,7 @@ where
 {
     use futures::FutureExt as _;
     loop {
+        let started = std::time::Instant::now();
         let result = std::panic::AssertUnwindSafe(part(shutdown.clone()))
             .catch_unwind()
             .await
@@ -288,13 +293,30 @@ where
         if *shutdown.borrow() {
             return;
         }
-        match result {
-            Ok(()) => tracing::warn!(part = what, "worker part ended; restarting"),
-            Err(e) => tracing::error!(part = what, error = %e, "worker part failed; restarting"),
-        }
+        let pause = match result {
+            Ok(()) => {
+                tracing::warn!(part = what, "worker part ended; restarting");
+                RESTART_PAUSE
+            }
+            // Redis restarted empty or flushed: the queue forgot this worker, and apalis
+            // ends the part instead of registering again. Its running jobs are tasks of
+            // their own and go on; the part registers anew at once.
+            Err(e) if e.contains("worker not registered") && started.elapsed() > RESTART_PAUSE => {
+                tracing::warn!(
+                    part = what,
+                    error = %e,
+                    "the queue forgot this worker (Redis restarted or flushed); registering again"
+                );
+                Duration::ZERO
+            }
+            Err(e) => {
+                tracing::error!(part = what, error = %e, "worker part failed; restarting");
+                RESTART_PAUSE
+            }
+        };
         let mut stop = shutdown.clone();
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }

@@ -12,4 +12,5 @@ pub mod password;
 pub mod periods;
 pub mod progress;
 pub mod retry;
+pub mod round_content;
 pub mod text;

@@ -6,15 +6,12 @@ use crate::audit::AuditEntry;
 use crate::context::Context;
 use crate::error::{DomainError, DomainResult};
 use crate::rules::documents::{check_upload, clean_filename};
+use crate::services::document_access;
 use bytes::Bytes;
-use entity::account_role::Role;
 use entity::document::{self, DocumentPurpose};
-use entity::{course, course_submission, provider_member};
 use object_store::path::Path as StorePath;
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -93,55 +90,13 @@ pub async fn upload(ctx: &Context, actor: &Actor, upload: Upload) -> DomainResul
     recorded
 }
 
-/// Whether the caller may read `doc`: its owner, staff and the CRC always; portfolio
-/// evidence, the evaluators of a round it is frozen in; a course curriculum, the members
-/// of the provider whose submission uses it.
-pub async fn can_read(ctx: &Context, actor: &Actor, doc: &document::Model) -> DomainResult<bool> {
-    let viewer = match actor {
-        Actor::System => return Ok(true),
-        Actor::Anonymous => return Ok(false),
-        Actor::Account(v) => v,
-    };
-    if doc.owner_account_id == Some(viewer.account_id)
-        || viewer.is_staff()
-        || viewer.has(Role::CrcMember)
-    {
-        return Ok(true);
-    }
-    if doc.purpose == DocumentPurpose::PortfolioEvidence
-        && viewer.has(Role::Evaluator)
-        && crate::services::reviews::evaluator_may_read_document(&ctx.db, viewer, doc.id).await?
-    {
-        return Ok(true);
-    }
-    if doc.purpose == DocumentPurpose::CourseCurriculum {
-        let providers: Vec<i64> = course_submission::Entity::find()
-            .filter(course_submission::Column::CurriculumDocumentId.eq(doc.id))
-            .find_also_related(course::Entity)
-            .all(&ctx.db)
-            .await?
-            .into_iter()
-            .filter_map(|(_, c)| c.map(|c| c.provider_id))
-            .collect();
-        if !providers.is_empty() {
-            let member = provider_member::Entity::find()
-                .filter(provider_member::Column::AccountId.eq(viewer.account_id))
-                .filter(provider_member::Column::ProviderId.is_in(providers))
-                .count(&ctx.db)
-                .await?;
-            return Ok(member > 0);
-        }
-    }
-    Ok(false)
-}
-
 /// Reads a document the caller may see, checking its bytes against the stored checksum.
 pub async fn open(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<(document::Model, Bytes)> {
     let doc = document::Entity::find_by_id(id)
         .one(&ctx.db)
         .await?
         .ok_or(DomainError::NotFound("document"))?;
-    if !can_read(ctx, actor, &doc).await? {
+    if !document_access::can_read(ctx, actor, &doc).await? {
         return Err(DomainError::NotFound("document"));
     }
     let bytes = ctx

@@ -14,6 +14,7 @@ pub mod certificates;
 pub mod course_lifecycle;
 pub mod courses;
 pub mod credentials;
+pub mod document_access;
 pub mod documents;
 pub mod evaluators;
 pub mod evidence;

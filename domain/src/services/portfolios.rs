@@ -20,41 +20,10 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeSet;
 
-/// A narrative as frozen in a round.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FrozenNarrative {
-    pub title: String,
-    pub body: String,
-    /// The numbers of the competencies it addresses.
-    pub competencies: Vec<i32>,
-}
-
-/// A document as frozen in a round.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FrozenDocument {
-    pub document_id: i64,
-    pub filename: String,
-    pub content_type: String,
-    pub sha256: String,
-    pub caption: Option<String>,
-}
-
-/// What a round's evaluators assess: the portfolio as it was when submitted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoundContent {
-    pub narratives: Vec<FrozenNarrative>,
-    pub documents: Vec<FrozenDocument>,
-}
-
-impl RoundContent {
-    pub fn from_json(value: &serde_json::Value) -> DomainResult<Self> {
-        serde_json::from_value(value.clone()).map_err(DomainError::internal)
-    }
-}
+pub use crate::rules::round_content::{FrozenDocument, FrozenNarrative, RoundContent};
 
 /// A portfolio with what it holds now.
 #[derive(Debug, Clone)]

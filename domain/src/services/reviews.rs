@@ -7,7 +7,7 @@
 //! details and never another evaluator's identity; other assessments appear only once
 //! every assessment of the round is in, labelled by slot.
 
-use crate::actor::{Actor, Viewer};
+use crate::actor::Actor;
 use crate::audit::AuditEntry;
 use crate::context::Context;
 use crate::emails::EmailTemplate;
@@ -380,44 +380,6 @@ pub async fn my_review(ctx: &Context, actor: &Actor, review_id: i64) -> DomainRe
         .filter(|r| r.evaluator_id == ev.id && r.status != ReviewStatus::Withdrawn)
         .ok_or(DomainError::NotFound("review"))?;
     blind(&ctx.db, r).await
-}
-
-/// Whether the evaluator may open document `document_id`: it is frozen in a round they
-/// are (or were) assigned to.
-pub async fn evaluator_may_read_document<C: ConnectionTrait>(
-    db: &C,
-    viewer: &Viewer,
-    document_id: i64,
-) -> DomainResult<bool> {
-    let Some(ev) = evaluator::Entity::find()
-        .filter(evaluator::Column::AccountId.eq(viewer.account_id))
-        .one(db)
-        .await?
-    else {
-        return Ok(false);
-    };
-    let rounds: Vec<i64> = review::Entity::find()
-        .select_only()
-        .column(review::Column::RoundId)
-        .filter(review::Column::EvaluatorId.eq(ev.id))
-        .filter(review::Column::Status.is_in([ReviewStatus::Assigned, ReviewStatus::Submitted]))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for r in review_round::Entity::find()
-        .filter(review_round::Column::Id.is_in(rounds))
-        .all(db)
-        .await?
-    {
-        if RoundContent::from_json(&r.content)?
-            .documents
-            .iter()
-            .any(|d| d.document_id == document_id)
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// Submits the caller's assessment. Every competency of the set is assessed once; the

@@ -598,21 +598,7 @@ pub async fn retry_failures(ctx: &Context, actor: &Actor, batch_id: i64) -> Doma
             "This batch was cancelled.",
         )));
     }
-    let retried = notification::Entity::update_many()
-        .col_expr(
-            notification::Column::Status,
-            Expr::value(NotificationStatus::Pending),
-        )
-        .col_expr(notification::Column::Attempts, Expr::value(0))
-        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(
-            notification::Column::PushedAt,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-        )
-        .col_expr(
-            notification::Column::ClaimedAt,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-        )
+    let retried = crate::services::notifications::retry_from_scratch(now)
         .filter(notification::Column::BatchId.eq(batch_id))
         .filter(notification::Column::Status.eq(NotificationStatus::Failed))
         .exec(&txn)

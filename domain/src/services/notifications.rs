@@ -262,24 +262,10 @@ pub async fn retry(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<notifi
     let txn = ctx.begin_write().await?;
     // The status is checked again by the update itself: of two clicks at once, one turns
     // the row back to pending and the other is told it has not failed.
-    let reset = notification::Entity::update_many()
-        .col_expr(
-            notification::Column::Status,
-            Expr::value(NotificationStatus::Pending),
-        )
-        .col_expr(notification::Column::Attempts, Expr::value(0))
-        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(
-            notification::Column::PushedAt,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-        )
+    let reset = retry_from_scratch(now)
         .col_expr(
             notification::Column::ClaimedBy,
             Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            notification::Column::ClaimedAt,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
         )
         .filter(notification::Column::Id.eq(row.id))
         .filter(notification::Column::Status.eq(NotificationStatus::Failed))
@@ -306,6 +292,26 @@ pub async fn retry(ctx: &Context, actor: &Actor, id: i64) -> DomainResult<notifi
     txn.commit().await?;
     ctx.outbox_written();
     Ok(updated)
+}
+
+/// An update that makes failed rows new again: pending, no attempts, due `now`, not pushed
+/// and held by nobody. The caller filters which.
+pub(crate) fn retry_from_scratch(now: DateTime<Utc>) -> sea_orm::UpdateMany<notification::Entity> {
+    notification::Entity::update_many()
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(NotificationStatus::Pending),
+        )
+        .col_expr(notification::Column::Attempts, Expr::value(0))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            notification::Column::PushedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            notification::Column::ClaimedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
 }
 
 /// Emails for staff to inspect, newest first, optionally of one status.
